@@ -1,0 +1,149 @@
+/**
+ * Packets the host's own stack writes: ICMP errors (icmp_send / icmpv6_send), echo and timestamp
+ * replies, and TCP resets (the TCP stack's for a closed port, and REJECT's nf_send_reset). The
+ * header fields follow what Linux puts there: TTL/hop limit from ip_default_ttl (64), DF and IP ID
+ * 0 on resets, the error TOS (precedence "internet control" on the original's TOS bits), at most
+ * 576 bytes for an ICMPv4 error and 1280 for an ICMPv6 one.
+ */
+import { fillIpv4HeaderChecksum, fillL4Checksum, put16, put32 } from '../packet/checksum.js';
+import { decodeIp } from '../packet/decode.js';
+import { PacketView, Proto, TcpFlag } from '../packet/view.js';
+
+const scratch = new PacketView();
+
+export interface V4Header {
+  tos: number;
+  id: number;
+  df: boolean;
+  ttl: number;
+  proto: number;
+  src: number;
+  dst: number;
+}
+
+function writeIpv4(buf: Uint8Array, h: V4Header, totalLen: number): void {
+  buf[0] = 0x45;
+  buf[1] = h.tos & 0xff;
+  put16(buf, 2, totalLen);
+  put16(buf, 4, h.id & 0xffff);
+  put16(buf, 6, h.df ? 0x4000 : 0);
+  buf[8] = h.ttl;
+  buf[9] = h.proto;
+  put32(buf, 12, h.src >>> 0);
+  put32(buf, 16, h.dst >>> 0);
+  fillIpv4HeaderChecksum(buf, 0, 20);
+}
+
+export interface V6Header {
+  tclass: number;
+  flowLabel: number;
+  hopLimit: number;
+  next: number;
+  src: ArrayLike<number>;
+  dst: ArrayLike<number>;
+}
+
+function writeIpv6(buf: Uint8Array, h: V6Header, payloadLen: number): void {
+  put32(buf, 0, ((6 << 28) | ((h.tclass & 0xff) << 20) | (h.flowLabel & 0xfffff)) >>> 0);
+  put16(buf, 4, payloadLen);
+  buf[6] = h.next;
+  buf[7] = h.hopLimit;
+  for (let i = 0; i < 4; i++) {
+    put32(buf, 8 + i * 4, h.src[i]! >>> 0);
+    put32(buf, 24 + i * 4, h.dst[i]! >>> 0);
+  }
+}
+
+/** Fill the transport checksum of a freshly built IP packet. */
+function finishL4(pkt: Uint8Array): Uint8Array {
+  decodeIp(scratch, pkt);
+  fillL4Checksum(scratch);
+  return pkt;
+}
+
+/** The TOS Linux gives an ICMP error: the original's TOS bits with precedence 6 (0xc0). */
+export function icmpErrorTos(origTos: number): number {
+  return (origTos & 0x1e) | 0xc0;
+}
+
+/**
+ * ICMPv4 error quoting `orig` (the offending IP datagram as it is now). `info` is the 32-bit
+ * rest-of-header (next-hop MTU for "fragmentation needed", pointer for parameter problem).
+ */
+export function icmpError4(orig: Uint8Array, type: number, code: number, info: number, src: number, dst: number, origTos: number, ttl = 64): Uint8Array {
+  const quote = Math.min(orig.length, 576 - 20 - 8);
+  const pkt = new Uint8Array(20 + 8 + quote);
+  writeIpv4(pkt, { tos: icmpErrorTos(origTos), id: 0, df: false, ttl, proto: Proto.ICMP, src, dst }, pkt.length);
+  pkt[20] = type;
+  pkt[21] = code;
+  put32(pkt, 24, info >>> 0);
+  pkt.set(orig.subarray(0, quote), 28);
+  return finishL4(pkt);
+}
+
+/** ICMPv6 error quoting `orig`, at most 1280 bytes in all. */
+export function icmpError6(orig: Uint8Array, type: number, code: number, info: number, src: ArrayLike<number>, dst: ArrayLike<number>, hopLimit = 64): Uint8Array {
+  const quote = Math.min(orig.length, 1280 - 40 - 8);
+  const pkt = new Uint8Array(40 + 8 + quote);
+  writeIpv6(pkt, { tclass: 0, flowLabel: 0, hopLimit, next: Proto.ICMPV6, src, dst }, 8 + quote);
+  pkt[40] = type;
+  pkt[41] = code;
+  put32(pkt, 44, info >>> 0);
+  pkt.set(orig.subarray(0, quote), 48);
+  return finishL4(pkt);
+}
+
+/**
+ * Echo (or timestamp) reply to the request `req` (decoded view of it), from its destination.
+ * `now` (virtual seconds since the epoch) stands in for the wall clock of timestamp replies.
+ */
+export function echoReply(req: PacketView, now: number, ttl = 64): Uint8Array {
+  const icmpLen = req.ipEnd - req.l4Off;
+  const v6 = req.family === 6;
+  const hdr = v6 ? 40 : 20;
+  const pkt = new Uint8Array(hdr + icmpLen);
+  if (v6) writeIpv6(pkt, { tclass: req.tos, flowLabel: 0, hopLimit: ttl, next: Proto.ICMPV6, src: req.dst, dst: req.src }, icmpLen);
+  else writeIpv4(pkt, { tos: req.tos, id: 0, df: false, ttl, proto: Proto.ICMP, src: req.dst[0]!, dst: req.src[0]! }, pkt.length);
+  pkt.set(req.buf.subarray(req.l4Off, req.ipEnd), hdr);
+  pkt[hdr] = v6 ? 129 : req.icmpType === 13 ? 14 : 0;
+  pkt[hdr + 1] = 0;
+  if (!v6 && req.icmpType === 13 && icmpLen >= 20) {
+    // ICMP timestamp reply: receive and transmit times, ms since midnight UTC.
+    const ms = Math.floor(((now % 86400) + 86400) % 86400 * 1000) >>> 0;
+    put32(pkt, hdr + 12, ms);
+    put32(pkt, hdr + 16, ms);
+  }
+  return finishL4(pkt);
+}
+
+export interface ResetOptions {
+  ttl: number;
+  df: boolean;
+  tos: number;
+}
+
+/**
+ * TCP reset answering the segment `seg` (decoded): seq = its ack when it had ACK, otherwise seq 0
+ * with ACK for everything it occupied. Null when `seg` is itself a RST.
+ */
+export function tcpReset(seg: PacketView, o: ResetOptions): Uint8Array | null {
+  if (seg.tcpFlags & TcpFlag.RST) return null;
+  const v6 = seg.family === 6;
+  const hdr = v6 ? 40 : 20;
+  const pkt = new Uint8Array(hdr + 20);
+  if (v6) writeIpv6(pkt, { tclass: o.tos, flowLabel: 0, hopLimit: o.ttl, next: Proto.TCP, src: seg.dst, dst: seg.src }, 20);
+  else writeIpv4(pkt, { tos: o.tos, id: 0, df: o.df, ttl: o.ttl, proto: Proto.TCP, src: seg.dst[0]!, dst: seg.src[0]! }, pkt.length);
+  put16(pkt, hdr, seg.dport);
+  put16(pkt, hdr + 2, seg.sport);
+  let flags = TcpFlag.RST;
+  if (seg.tcpFlags & TcpFlag.ACK) {
+    put32(pkt, hdr + 4, seg.tcpAck >>> 0);
+  } else {
+    const occupied = seg.payloadLen + (seg.tcpFlags & TcpFlag.SYN ? 1 : 0) + (seg.tcpFlags & TcpFlag.FIN ? 1 : 0);
+    put32(pkt, hdr + 8, (seg.tcpSeq + occupied) >>> 0);
+    flags |= TcpFlag.ACK;
+  }
+  pkt[hdr + 12] = 5 << 4;
+  pkt[hdr + 13] = flags;
+  return finishL4(pkt);
+}

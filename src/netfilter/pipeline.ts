@@ -1,0 +1,466 @@
+/**
+ * The way of one packet through a Linux box, hook by hook, as the kernel walks it:
+ *
+ *   ingress:  ip_rcv checks -> PREROUTING [defrag -400, raw -300, conntrack -200, mangle -150,
+ *             nat dst -100, filter 0, ...] -> routing (martians, rp_filter, local / forward)
+ *   local:    INPUT [mangle, filter, security, nat src 100, confirm] -> the host's own stack
+ *   forward:  TTL check, decrement -> FORWARD [mangle, filter, security] -> POSTROUTING
+ *   output:   routing -> OUTPUT [raw, conntrack, mangle, nat dst, filter, security]
+ *             -> POSTROUTING [mangle, nat src 100, confirm] -> transmit
+ *
+ * Base chains from every front end (iptables tables, nft chains) run at their priorities
+ * between the built-in steps. A drop anywhere is final; a connection created by a dropped packet
+ * is discarded before confirmation, so it leaves no entry and no event.
+ */
+import { decodeIp } from '../packet/decode.js';
+import { verifyIpv4Header, csumReplace16, put16 } from '../packet/checksum.js';
+import { PacketView } from '../packet/view.js';
+import { type Action, CtStateBit, Hook, type PacketContext } from './context.js';
+import { type BaseChain, ChainVerdict, Priority } from './chain.js';
+import { Defragmenter, type Reassembled, fragment4, fragment6 } from './defrag.js';
+
+/** What the pipeline needs of the conntrack table. */
+export interface CtEngine {
+  track(pkt: PacketView, hook: number, now: number, opts: { zone: number; helper: string | null }): CtTrack;
+  confirm(conn: object, now: number): boolean;
+  discard(conn: object): void;
+  isConfirmed(conn: object): boolean;
+}
+export interface CtTrack {
+  /** CtStateBit, or 0 when conntrack dropped the packet (table full). */
+  state: number;
+  dir: 0 | 1;
+  conn: PacketContext['ct'] & object;
+  reason: string;
+}
+
+/** What the pipeline needs of NAT. */
+export interface NatEngine {
+  /**
+   * At a NAT hook position: for a NEW connection without a binding for this manipulation, set
+   * one up from `action` (null: the chains chose none, the null binding); then rewrite the packet
+   * (in ctx.pkt.buf) as the connection's bindings say. Returns false to drop.
+   */
+  apply(ctx: PacketContext, hook: Hook, action: Action | null, decided: boolean): boolean;
+  /** True when the connection's binding for this hook's manipulation is already set. */
+  initialized(ctx: PacketContext, hook: Hook): boolean;
+}
+
+/** What the pipeline needs of the host (routing, sysctls, local stack). */
+export interface HostServices {
+  /** Routing decision for an arriving packet. */
+  routeInput(pkt: PacketView, iif: string, mark: number): InputRoute;
+  /** Routing for a locally generated packet: egress interface or null (unreachable). */
+  routeOutput(pkt: PacketView, mark: number): string | null;
+  /** IP forwarding enabled for this family on interface `iif`. */
+  forwarding(family: 4 | 6, iif: string): boolean;
+  mtu(dev: string): number;
+  /** Deliver to the host's own stack; it may answer (packets go through `emitLocal`). */
+  deliverLocal(ctx: PacketContext, emit: (pkt: Uint8Array, attachTo: AttachInfo | null) => void): void;
+  /** ICMP error for a packet the host cannot handle (time exceeded, unreachable, ...). */
+  icmpError(pkt: PacketView, iif: string | null, type: 'ttl' | 'net-unreach' | 'host-unreach' | 'prohibit' | 'frag-needed', mtu: number): Uint8Array | null;
+  /** The packet REJECT sends for `pkt`, or null when it sends none. */
+  rejectPacket(pkt: PacketView, with_: string, hook: Hook, iif: string | null): Uint8Array | null;
+}
+
+export type InputRoute =
+  | { kind: 'local'; broadcast: boolean }
+  | { kind: 'forward'; dev: string }
+  | { kind: 'unreachable'; icmp: 'net-unreach' | 'host-unreach' | 'prohibit' | null }
+  | { kind: 'drop'; why: string };
+
+/** A generated packet may be attached to the connection of the packet that caused it (nf_ct_attach). */
+export interface AttachInfo {
+  ct: PacketContext['ct'];
+  /** CtStateBit the attached packet carries (RELATED for REJECT's answers). */
+  state: number;
+  dir: 0 | 1;
+}
+
+export interface OutPacket {
+  iface: string;
+  bytes: Uint8Array;
+  gen: boolean;
+}
+
+export type Verdict = 'FORWARDED' | 'LOCAL_IN' | 'DROPPED' | 'SENT';
+
+export interface PacketOutcome {
+  verdict: Verdict;
+  /** ct state name right after the first conntrack lookup, null when never looked up. */
+  ctstate: string | null;
+  ctdir: 'original' | 'reply' | null;
+  out: OutPacket[];
+  rules: string[];
+  /** Why it was dropped, in words (not part of the contract). */
+  dropReason: string;
+  /** LOG lines. */
+  log: string[];
+  /** Internal: the first conntrack lookup has been recorded. */
+  lookedUp: boolean;
+}
+
+const STATE_NAMES: Record<number, string> = {
+  [CtStateBit.INVALID]: 'invalid',
+  [CtStateBit.ESTABLISHED]: 'established',
+  [CtStateBit.RELATED]: 'related',
+  [CtStateBit.NEW]: 'new',
+  [CtStateBit.UNTRACKED]: 'untracked',
+};
+
+interface Step {
+  priority: number;
+  chain: BaseChain | null;
+  builtin: 'conntrack' | 'nat' | 'confirm' | null;
+}
+
+class Drop {
+  constructor(readonly why: string) {}
+}
+
+export class Pipeline {
+  private readonly steps = new Map<string, Step[]>();
+  private readonly natChains = new Map<string, BaseChain[]>();
+  readonly defrag: Defragmenter;
+  /** Reassembly facts of the datagram being walked (for refragmentation on output). */
+  private reasm: Reassembled | null = null;
+
+  constructor(
+    chains: BaseChain[],
+    private readonly ct: CtEngine,
+    private readonly nat: NatEngine | null,
+    private readonly host: HostServices,
+    fragTimeouts: { v4: () => number; v6: () => number } = { v4: () => 30, v6: () => 60 },
+  ) {
+    this.defrag = new Defragmenter(fragTimeouts.v4, fragTimeouts.v6);
+    for (const family of [4, 6] as const) {
+      for (let hook = 0; hook <= 4; hook++) this.buildHook(family, hook as Hook, chains);
+    }
+  }
+
+  private buildHook(family: 4 | 6, hook: Hook, chains: BaseChain[]): void {
+    const mine = chains.filter((c) => c.hook === hook && (c.family === 0 || c.family === family));
+    const steps: Step[] = mine.filter((c) => c.type !== 'nat').map((c) => ({ priority: c.priority, chain: c, builtin: null }));
+    const nat = mine.filter((c) => c.type === 'nat').sort((a, b) => a.priority - b.priority);
+    this.natChains.set(`${family}:${hook}`, nat);
+    if (hook === Hook.PREROUTING || hook === Hook.OUTPUT) {
+      steps.push({ priority: Priority.CONNTRACK, chain: null, builtin: 'conntrack' });
+      steps.push({ priority: Priority.NAT_DST, chain: null, builtin: 'nat' });
+    }
+    if (hook === Hook.INPUT || hook === Hook.POSTROUTING) {
+      steps.push({ priority: Priority.NAT_SRC, chain: null, builtin: 'nat' });
+      steps.push({ priority: Priority.CONNTRACK_CONFIRM, chain: null, builtin: 'confirm' });
+    }
+    // Stable sort: at equal priority the kernel runs earlier registrations first; built-ins were
+    // registered at boot, before any table.
+    steps.sort((a, b) => a.priority - b.priority || (a.builtin ? -1 : 0) - (b.builtin ? -1 : 0));
+    this.steps.set(`${family}:${hook}`, steps);
+  }
+
+  private newContext(pkt: PacketView, hook: Hook, iif: string | null, oif: string | null, now: number): PacketContext {
+    return {
+      pkt,
+      family: pkt.family === 6 ? 6 : 4,
+      hook,
+      iif,
+      oif,
+      mark: 0,
+      now,
+      ct: null,
+      ctState: 0,
+      ctDir: 0,
+      notrack: false,
+      ctHelper: null,
+      ctZone: 0,
+      log: [],
+    };
+  }
+
+  /** A packet arriving on `iif`: `ip` is its IP datagram (a private copy the pipeline may rewrite). */
+  ingress(ip: Uint8Array, iif: string, now: number): PacketOutcome {
+    const res = emptyOutcome();
+    let pkt = decodeIp(new PacketView(), ip);
+    if (pkt.family === 0 || pkt.ipHdrError || (pkt.family === 4 && !verifyIpv4Header(pkt.buf, pkt.l3Off, pkt.ipHdrLen))) {
+      res.dropReason = pkt.family === 0 ? 'not IP' : `IP header error: ${pkt.malformedWhy || 'bad header checksum'}`;
+      return res;
+    }
+    this.reasm = null;
+    if (pkt.isFragment) {
+      const whole = this.defrag.push(pkt, 0, now);
+      if (!whole) {
+        res.dropReason = 'fragment held for reassembly';
+        return res;
+      }
+      this.reasm = whole;
+      pkt = decodeIp(pkt, whole.bytes);
+    }
+    const ctx = this.newContext(pkt, Hook.PREROUTING, iif, null, now);
+    try {
+      this.runHook(ctx, res, true);
+      const route = this.host.routeInput(pkt, iif, ctx.mark);
+      if (route.kind === 'drop') throw new Drop(route.why);
+      if (route.kind === 'unreachable') {
+        if (route.icmp) this.emitError(ctx, res, route.icmp, 0);
+        throw new Drop(`no route (${route.icmp ?? 'blackhole'})`);
+      }
+      if (route.kind === 'local') {
+        this.localIn(ctx, res);
+        return res;
+      }
+      this.forward(ctx, res, route.dev);
+    } catch (e) {
+      if (!(e instanceof Drop)) throw e;
+      this.dropped(ctx, res, e.why);
+    }
+    return res;
+  }
+
+  private localIn(ctx: PacketContext, res: PacketOutcome): void {
+    ctx.hook = Hook.INPUT;
+    this.runHook(ctx, res, false);
+    res.verdict = 'LOCAL_IN';
+    res.log.push(...drain(ctx));
+    this.host.deliverLocal(ctx, (bytes, attach) => this.generated(bytes, ctx.now, res, attach));
+  }
+
+  private forward(ctx: PacketContext, res: PacketOutcome, dev: string): void {
+    const pkt = ctx.pkt;
+    if (!this.host.forwarding(ctx.family, ctx.iif!)) throw new Drop('forwarding disabled');
+    if (pkt.ttl <= 1) {
+      this.emitError(ctx, res, 'ttl', 0);
+      throw new Drop('TTL expired');
+    }
+    const mtu = this.host.mtu(dev);
+    const len = pkt.ipEnd - pkt.l3Off;
+    if (len > mtu && (pkt.family === 6 || pkt.dontFrag)) {
+      this.emitError(ctx, res, 'frag-needed', mtu);
+      throw new Drop('packet too big');
+    }
+    decrementTtl(pkt);
+    ctx.hook = Hook.FORWARD;
+    ctx.oif = dev;
+    this.runHook(ctx, res, false);
+    this.postrouting(ctx, res, dev);
+    res.verdict = 'FORWARDED';
+  }
+
+  private postrouting(ctx: PacketContext, res: PacketOutcome, dev: string): void {
+    ctx.hook = Hook.POSTROUTING;
+    ctx.oif = dev;
+    this.runHook(ctx, res, false);
+    for (const bytes of this.cut(ctx.pkt, dev)) res.out.push({ iface: dev, bytes, gen: false });
+    res.log.push(...drain(ctx));
+  }
+
+  /** The frames that leave: the datagram, or its fragments (ip_fragment / ip6_fragment). */
+  private cut(pkt: PacketView, dev: string): Uint8Array[] {
+    const whole = pkt.buf.subarray(pkt.l3Off, pkt.ipEnd);
+    const mtu = this.host.mtu(dev);
+    const r = this.reasm;
+    if (whole.length <= mtu && !r) return [whole];
+    if (pkt.family === 4) {
+      if (pkt.dontFrag && !r) return [whole];
+      return fragment4(whole, mtu, r?.maxFragSize ?? 0, r?.boundaries ?? []);
+    }
+    if (!r) return [whole];
+    const unfrag = pkt.ipHdrLen - (pkt.l4Off >= 0 ? pkt.l4Off - pkt.l3Off - pkt.ipHdrLen : 0);
+    return fragment6(whole, Math.min(unfrag, 40), pkt.proto, r.id, mtu, r.maxFragSize, r.boundaries);
+  }
+
+  /** A packet sent by a local process of the host (an outbound capture record). */
+  localOut(ip: Uint8Array, now: number): PacketOutcome {
+    const res = emptyOutcome();
+    const pkt = decodeIp(new PacketView(), ip);
+    if (pkt.family === 0 || pkt.ipHdrError) {
+      res.dropReason = 'not a valid IP packet';
+      return res;
+    }
+    const ctx = this.newContext(pkt, Hook.OUTPUT, null, null, now);
+    try {
+      this.output(ctx, res, null);
+      res.verdict = 'SENT';
+    } catch (e) {
+      if (!(e instanceof Drop)) throw e;
+      this.dropped(ctx, res, e.why);
+    }
+    return res;
+  }
+
+  private output(ctx: PacketContext, res: PacketOutcome, attach: AttachInfo | null): void {
+    const dev = this.host.routeOutput(ctx.pkt, ctx.mark);
+    if (dev === null) throw new Drop('no route for a local packet');
+    ctx.hook = Hook.OUTPUT;
+    ctx.oif = dev;
+    if (attach) {
+      ctx.ct = attach.ct;
+      ctx.ctState = attach.state;
+      ctx.ctDir = attach.dir;
+    }
+    this.runHook(ctx, res, attach === null);
+    const dev2 = this.host.routeOutput(ctx.pkt, ctx.mark) ?? dev; // re-route after mangle/nat
+    this.postrouting(ctx, res, dev2);
+  }
+
+  /** A packet the host generated because of the current input: its own OUTPUT path. */
+  private generated(bytes: Uint8Array, now: number, res: PacketOutcome, attach: AttachInfo | null): void {
+    const pkt = decodeIp(new PacketView(), bytes);
+    const ctx = this.newContext(pkt, Hook.OUTPUT, null, null, now);
+    const sub = emptyOutcome();
+    sub.rules = res.rules; // generated packets' rules follow the input's, in order
+    const saved = this.reasm;
+    this.reasm = null;
+    try {
+      this.output(ctx, sub, attach);
+      for (const o of sub.out) res.out.push({ ...o, gen: true });
+    } catch (e) {
+      if (!(e instanceof Drop)) throw e;
+      this.abandon(ctx);
+    } finally {
+      this.reasm = saved;
+    }
+    res.log.push(...sub.log);
+  }
+
+  private emitError(ctx: PacketContext, res: PacketOutcome, type: Parameters<HostServices['icmpError']>[2], mtu: number): void {
+    const bytes = this.host.icmpError(ctx.pkt, ctx.iif, type, mtu);
+    if (bytes) this.generated(bytes, ctx.now, res, null);
+  }
+
+  private dropped(ctx: PacketContext, res: PacketOutcome, why: string): void {
+    res.verdict = 'DROPPED';
+    res.dropReason = why;
+    res.out = res.out.filter((o) => o.gen);
+    res.log.push(...drain(ctx));
+    this.abandon(ctx);
+  }
+
+  /** A dropped packet's unconfirmed connection leaves no trace. */
+  private abandon(ctx: PacketContext): void {
+    if (ctx.ct && !this.ct.isConfirmed(ctx.ct) && ctx.ctDir === 0) this.ct.discard(ctx.ct);
+  }
+
+  /** Run every step of the context's hook in priority order. Throws Drop. */
+  private runHook(ctx: PacketContext, res: PacketOutcome, lookup: boolean): void {
+    const steps = this.steps.get(`${ctx.family}:${ctx.hook}`)!;
+    for (const s of steps) {
+      if (s.chain) {
+        const r = s.chain.run(ctx, res.rules);
+        if (r.verdict === ChainVerdict.ACCEPT) continue;
+        if (r.verdict === ChainVerdict.ACTION && r.action) this.carryOut(ctx, res, r.action);
+        throw new Drop(`${s.chain.label}: dropped`);
+      }
+      switch (s.builtin) {
+        case 'conntrack':
+          if (lookup) this.conntrack(ctx, res);
+          break;
+        case 'nat':
+          this.natStep(ctx, res);
+          break;
+        case 'confirm':
+          this.confirm(ctx);
+          break;
+      }
+    }
+  }
+
+  private conntrack(ctx: PacketContext, res: PacketOutcome): void {
+    if (ctx.notrack) {
+      ctx.ct = null;
+      ctx.ctState = CtStateBit.UNTRACKED;
+    } else {
+      const t = this.ct.track(ctx.pkt, ctx.hook, ctx.now, { zone: ctx.ctZone, helper: ctx.ctHelper });
+      if (t.state === 0) {
+        res.ctstate = null;
+        throw new Drop(t.reason || 'conntrack: table full');
+      }
+      ctx.ct = t.conn;
+      ctx.ctState = t.state;
+      ctx.ctDir = t.dir;
+    }
+    if (res.ctstate === null && res.ctdir === null && !res.lookedUp) {
+      res.lookedUp = true;
+      res.ctstate = STATE_NAMES[ctx.ctState] ?? null;
+      res.ctdir = ctx.ct ? (ctx.ctDir === 0 ? 'original' : 'reply') : null;
+    }
+  }
+
+  private natStep(ctx: PacketContext, res: PacketOutcome): void {
+    if (!ctx.ct) return;
+    const chains = this.natChains.get(`${ctx.family}:${ctx.hook}`)!;
+    const isNew = ctx.ctState === CtStateBit.NEW;
+    let action: Action | null = null;
+    let decided = false;
+    if (isNew && chains.length > 0 && !(this.nat?.initialized(ctx, ctx.hook) ?? false)) {
+      for (const c of chains) {
+        const r = c.run(ctx, res.rules);
+        if (r.verdict === ChainVerdict.DROP) throw new Drop(`${c.label}: dropped`);
+        if (r.verdict === ChainVerdict.ACTION && r.action) {
+          action = r.action;
+          decided = true;
+          break;
+        }
+      }
+    }
+    if (!this.nat) {
+      if (action) throw new NatUnavailable(action);
+      return;
+    }
+    if (!this.nat.apply(ctx, ctx.hook, action, decided)) throw new Drop('NAT: no free tuple');
+    decodeIp(ctx.pkt, ctx.pkt.buf, ctx.pkt.l3Off, ctx.pkt.buf.length);
+  }
+
+  private confirm(ctx: PacketContext): void {
+    if (ctx.ct && ctx.ctDir === 0 && !this.ct.isConfirmed(ctx.ct)) {
+      if (!this.ct.confirm(ctx.ct, ctx.now)) throw new Drop('conntrack: insert failed');
+    }
+  }
+
+  private carryOut(ctx: PacketContext, res: PacketOutcome, action: Action): void {
+    if (action.kind === 'reject') {
+      const bytes = this.host.rejectPacket(ctx.pkt, action.with, ctx.hook, ctx.iif);
+      if (bytes) {
+        // nf_ct_attach: the answer rides on the offending packet's connection, RELATED, in the
+        // other direction, so conntrack neither creates nor confirms anything for it.
+        const attach: AttachInfo | null = ctx.ct ? { ct: ctx.ct, state: CtStateBit.RELATED, dir: ctx.ctDir === 0 ? 1 : 0 } : null;
+        this.generated(bytes, ctx.now, res, attach);
+      }
+      return;
+    }
+    throw new NatUnavailable(action);
+  }
+}
+
+/** A NAT target was hit but this build has no NAT engine wired: an error, never ignored. */
+export class NatUnavailable extends Error {
+  constructor(readonly action: Action) {
+    super(`NAT is not implemented yet (a rule asked for ${action.kind})`);
+    this.name = 'NatUnavailable';
+  }
+}
+
+function emptyOutcome(): PacketOutcome {
+  return { verdict: 'DROPPED', ctstate: null, ctdir: null, out: [], rules: [], dropReason: '', log: [], lookedUp: false };
+}
+
+function drain(ctx: PacketContext): string[] {
+  const l = ctx.log;
+  ctx.log = [];
+  return l;
+}
+
+/** ip_decrease_ttl / hop limit decrement, with the IPv4 checksum patched incrementally. */
+function decrementTtl(pkt: PacketView): void {
+  const b = pkt.buf;
+  const o = pkt.l3Off;
+  if (pkt.family === 4) {
+    const oldWord = (b[o + 8]! << 8) | b[o + 9]!;
+    b[o + 8] = b[o + 8]! - 1;
+    const newWord = (b[o + 8]! << 8) | b[o + 9]!;
+    const check = (b[o + 10]! << 8) | b[o + 11]!;
+    put16(b, o + 10, csumReplace16(check, oldWord, newWord));
+  } else {
+    b[o + 7] = b[o + 7]! - 1;
+  }
+  pkt.ttl--;
+}
+
