@@ -77,6 +77,16 @@ export class PacketView {
   // ---- result ----
   /** Layer.None when every header present decoded cleanly; otherwise the first layer that did not. */
   malformed: Layer = Layer.None;
+  /**
+   * True when the IP header fails the checks the kernel's ip_rcv / ipv6_rcv make before any
+   * netfilter hook (IPv4: version, IHL < 5, header or total length beyond the bytes, total length
+   * < IHL*4; IPv6: version, payload length beyond the bytes, a hop-by-hop header that does not fit):
+   * such a packet is dropped before PREROUTING and never reaches conntrack. `malformed` is then
+   * Layer.Network. Other Network-layer problems (an IPv6 extension header after the first that
+   * overruns the packet) leave this false: the kernel hands those to netfilter, and conntrack finds
+   * no protocol header in them.
+   */
+  ipHdrError = false;
   /** Short human reason when `malformed` is set ("IPv4 IHL 3 < 5", "TCP header truncated", ...). */
   malformedWhy = '';
 
@@ -94,6 +104,11 @@ export class PacketView {
   vlanInner = -1;
   /** SLL/SLL2 packet type (0 host, 1 broadcast, 2 multicast, 3 otherhost, 4 outgoing), -1 unknown. */
   pktType = -1;
+  /**
+   * Offset just past the link header and any VLAN tags, where the protocol named by `ethertype`
+   * starts (IP, ARP, ...); equals l3Off for IP. -1 when the link header itself is truncated.
+   */
+  l2PayloadOff = -1;
 
   // ---- network layer ----
   /** 4 or 6 when an IP header was found, 0 otherwise (ARP, unknown ethertype). */
@@ -137,14 +152,22 @@ export class PacketView {
   ipv6Ext = 0;
 
   // ---- transport layer ----
-  /** Offset of the upper-layer header, -1 when there is none or it is not in this fragment. */
+  /**
+   * Offset of the upper-layer header, -1 when there is none or it is not in this fragment (also for
+   * IPv6 NONE). `proto` names it even then (for a non-first IPv6 fragment: the fragment header's
+   * next header).
+   */
   l4Off = -1;
   /** Bytes of the upper layer present in this packet (ipEnd - l4Off). */
   l4Len = 0;
   /** TCP/UDP/UDP-Lite/SCTP/DCCP ports; 0 otherwise. */
   sport = 0;
   dport = 0;
-  /** Transport checksum field as found (TCP, UDP, UDP-Lite, ICMP, ICMPv6, DCCP; SCTP: CRC32c). */
+  /**
+   * Transport checksum field as found (TCP, UDP, UDP-Lite, ICMP, ICMPv6, DCCP), read big-endian;
+   * SCTP: its CRC32c field read big-endian (the wire stores the CRC least-significant byte first;
+   * use checksum.ts to verify).
+   */
   l4Checksum = 0;
 
   // TCP
@@ -182,7 +205,11 @@ export class PacketView {
   icmpIsError = false;
   /**
    * For ICMP errors: the quoted packet (IP header + at least 8 bytes) decoded as a nested view over
-   * the same buffer; null otherwise. Reused between decodes of the same outer view.
+   * the same buffer. Meaningful only while `icmpIsError` is true (the object is kept and reused
+   * between decodes of the same outer view). The inner view is lenient where quotes are short by
+   * design (its total length may exceed the quote: `ipTruncated` without `malformed`); its
+   * `malformed` is Transport when even the fields the kernel reads from a quote (ports, ICMP
+   * header) are missing. It never decodes a further ICMP error inside itself (its `inner` is null).
    */
   inner: PacketView | null = null;
 
@@ -196,11 +223,11 @@ export class PacketView {
 
   // SCTP
   sctpVtag = 0;
-  /** Offset of the first chunk, and number of chunks counted (capped); first chunk type. */
+  /** Offset of the first chunk, and the number of chunks present; first chunk type. */
   sctpChunkOff = -1;
   sctpChunkCount = 0;
   sctpFirstChunk = -1;
-  /** Bit set of chunk types seen (types 0..31: bit n). */
+  /** Bit set of chunk types seen (types 0..31: bit n; higher types set no bit). */
   sctpChunkMap = 0;
 
   // DCCP
@@ -208,7 +235,11 @@ export class PacketView {
   dccpSeq = 0;
 
   // ---- payload ----
-  /** Offset and length of the transport payload (after TCP/UDP/... headers), -1/0 when none. */
+  /**
+   * Offset and length of the transport payload (after TCP/UDP/... headers), -1/0 when none. For a
+   * protocol without a decoded header (ESP, IPIP, ...) the whole upper layer; for a non-first
+   * fragment the fragment's data; for ICMP(v6) the bytes after the 8-byte header (the quote).
+   */
   payloadOff = -1;
   payloadLen = 0;
 
