@@ -4,7 +4,9 @@
  * ../shared/conformance kernel.json `final.timeout_sysctls`). Timeouts are in seconds.
  *
  * The engine reads the typed `ConntrackSettings` object on the hot path; `setSysctl` maps a
- * sysctl name to its field and is what HOST.json / --sysctl go through.
+ * sysctl name to its field and is what HOST.json / --sysctl go through. There are no DCCP
+ * sysctls: 6.18 has no DCCP tracker any more (DCCP is tracked as a generic protocol), so
+ * nf_conntrack_dccp_* does not exist, as on the kernel.
  */
 
 export interface ConntrackSettings {
@@ -49,14 +51,6 @@ export interface ConntrackSettings {
   sctpTimeoutShutdownAckSent: number;
   sctpTimeoutHeartbeatSent: number;
 
-  dccpLoose: boolean;
-  dccpTimeoutRequest: number;
-  dccpTimeoutRespond: number;
-  dccpTimeoutPartopen: number;
-  dccpTimeoutOpen: number;
-  dccpTimeoutCloseReq: number;
-  dccpTimeoutClosing: number;
-  dccpTimeoutTimewait: number;
 
   greTimeout: number;
   greTimeoutStream: number;
@@ -106,14 +100,6 @@ export function defaultSettings(): ConntrackSettings {
     sctpTimeoutShutdownAckSent: 3,
     sctpTimeoutHeartbeatSent: 30,
 
-    dccpLoose: true,
-    dccpTimeoutRequest: 240,
-    dccpTimeoutRespond: 960,
-    dccpTimeoutPartopen: 480,
-    dccpTimeoutOpen: 43200,
-    dccpTimeoutCloseReq: 64,
-    dccpTimeoutClosing: 64,
-    dccpTimeoutTimewait: 240,
 
     greTimeout: 30,
     greTimeoutStream: 180,
@@ -162,14 +148,6 @@ const SYSCTL_FIELDS: Record<string, Key> = {
   sctp_timeout_shutdown_recd: 'sctpTimeoutShutdownRecd',
   sctp_timeout_shutdown_ack_sent: 'sctpTimeoutShutdownAckSent',
   sctp_timeout_heartbeat_sent: 'sctpTimeoutHeartbeatSent',
-  dccp_loose: 'dccpLoose',
-  dccp_timeout_request: 'dccpTimeoutRequest',
-  dccp_timeout_respond: 'dccpTimeoutRespond',
-  dccp_timeout_partopen: 'dccpTimeoutPartopen',
-  dccp_timeout_open: 'dccpTimeoutOpen',
-  dccp_timeout_closereq: 'dccpTimeoutCloseReq',
-  dccp_timeout_closing: 'dccpTimeoutClosing',
-  dccp_timeout_timewait: 'dccpTimeoutTimewait',
   gre_timeout: 'greTimeout',
   gre_timeout_stream: 'greTimeoutStream',
   frag6_timeout: 'frag6Timeout',

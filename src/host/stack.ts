@@ -57,6 +57,32 @@ const REJECT6: Record<string, [number, number]> = {
   'icmp6-reject-route': [1, 6],
 };
 
+/**
+ * nf_send_unreach checks the offending packet's checksum first, for protocols whose checksum
+ * covers the whole payload with the internet checksum (not UDP without one, UDP-Lite, DCCP,
+ * SCTP, AH, ESP, GRE).
+ */
+function rejectVerifiesChecksum(pkt: PacketView): boolean {
+  if (pkt.l4Off < 0) return false;
+  switch (pkt.proto) {
+    case Proto.UDP:
+      return pkt.l4Checksum !== 0;
+    case Proto.GRE:
+    case Proto.AH:
+    case Proto.ESP:
+    case Proto.SCTP:
+    case Proto.UDPLITE:
+    case Proto.DCCP:
+      return false;
+    case Proto.TCP:
+    case Proto.ICMP:
+    case Proto.ICMPV6:
+      return true;
+    default:
+      return false;
+  }
+}
+
 export class HostStack implements HostServices {
   private readonly limiter: IcmpRateLimiter;
   private now = 0;
@@ -299,7 +325,7 @@ export class HostStack implements HostServices {
     if (!tc) throw new Error(`REJECT --reject-with ${with_} does not apply to IPv${pkt.family}`);
     // nf_send_unreach: no answer for non-first fragments or packets with a bad checksum.
     if (pkt.fragOffset > 0) return null;
-    if ((pkt.proto === Proto.TCP || pkt.proto === Proto.UDP) && pkt.l4Off >= 0 && !verifyL4Checksum(pkt)) return null;
+    if (rejectVerifiesChecksum(pkt) && !verifyL4Checksum(pkt)) return null;
     void hook;
     return this.sendError(pkt, iif, tc[0], tc[1], 0);
   }

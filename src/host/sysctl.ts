@@ -43,6 +43,7 @@ const GLOBAL: Record<string, number> = {
   'net.ipv4.icmp_errors_use_inbound_ifaddr': 0,
   'net.ipv4.tcp_syncookies': 1,
   'net.ipv4.ip_no_pmtu_disc': 0,
+  'net.ipv4.ipfrag_time': 30,
   'net.ipv6.icmp.ratelimit': 1000,
   'net.ipv6.icmp.echo_ignore_all': 0,
 };

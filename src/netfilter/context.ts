@@ -79,6 +79,8 @@ export interface CtHandle {
   readonly expiresAt: number;
   /** Protocol state name as conntrack -L prints it (ESTABLISHED, SYN_SENT, ...), '' if none. */
   protoStateName(): string;
+  /** The connection this one was expected by (RELATED connections), for `-m helper`. */
+  readonly master?: CtHandle | null;
 }
 
 /** An action a terminal target asks the pipeline to carry out. */
@@ -111,4 +113,35 @@ export interface PacketContext {
   ctZone: number;
   /** Lines written by LOG / NFLOG / nft log (prefix + packet description). */
   log: string[];
+
+  // ---- optional: set by targets, or provided by the host for some matches ----
+  /** Set by a match that found the packet malformed (x_tables hotdrop): the rule walk drops it. */
+  hotdrop?: boolean;
+  /** Set by -j TRACE (skb->nf_trace). */
+  nfTrace?: boolean;
+  /** skb->priority, set by -j CLASSIFY (major << 16 | minor). */
+  priority?: number;
+  /** Set by CT --ctevents / --expevents: event masks (IPCT_* / IPEXP_* bits) for the new connection. */
+  ctEvents?: number;
+  ctExpEvents?: number;
+  /** Set by CT --timeout: name of the timeout policy for the new connection. */
+  ctTimeoutPolicy?: string | null;
+  /** Set by CT --zone-orig / --zone-reply: directions the zone applies to (1 orig, 2 reply, 3 both). */
+  ctZoneDir?: number;
+  /** True once a CT or NOTRACK target attached its template: the kernel ignores later ones. */
+  ctAttached?: boolean;
+  /** skb->pkt_type (PACKET_HOST 0, BROADCAST 1, MULTICAST 2, OTHERHOST 3, OUTGOING 4) for -m pkttype. */
+  pktType?: number;
+  /**
+   * Route type of an address as the host's routing tables see it (RTN_UNICAST 1, LOCAL 2,
+   * BROADCAST 3, ANYCAST 4, MULTICAST 5, BLACKHOLE 6, UNREACHABLE 7, PROHIBIT 8, ...), for
+   * -m addrtype; `dev` limits the lookup to one interface (--limit-iface-in/out), null for all.
+   */
+  addrType?: (family: 4 | 6, addr: Uint32Array, dev: string | null) => number;
+  /** Owner of the local socket that sent the packet (OUTPUT, POSTROUTING), for -m owner; null if none. */
+  sock?: { uid: number; gid: number; supplementaryGids?: readonly number[] } | null;
+  /** MTU of the route towards `addr` (for TCPMSS --clamp-mss-to-pmtu); 0xffffffff when there is none. */
+  routeMtu?: (family: 4 | 6, addr: Uint32Array) => number;
+  /** Finds a live connection by one of its tuples in a zone (for -m connlimit's bookkeeping). */
+  ctFind?: (tuple: CtTupleLike, zone: number) => CtHandle | null;
 }

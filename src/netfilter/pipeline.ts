@@ -22,7 +22,11 @@ import { Defragmenter, type Reassembled, fragment4, fragment6 } from './defrag.j
 /** What the pipeline needs of the conntrack table. */
 export interface CtEngine {
   track(pkt: PacketView, hook: number, now: number, opts: { zone: number; helper: string | null }): CtTrack;
-  confirm(conn: object, now: number): boolean;
+  /**
+   * Confirm (dir 0, unconfirmed) and deliver cached events. Returns the connection the packet now
+   * belongs to (another one when a clash was merged), or null: drop the packet.
+   */
+  confirm(conn: object, now: number, dir: 0 | 1): (PacketContext['ct'] & object) | null;
   discard(conn: object): void;
   isConfirmed(conn: object): boolean;
 }
@@ -122,6 +126,14 @@ export class Pipeline {
   private readonly steps = new Map<string, Step[]>();
   private readonly natChains = new Map<string, BaseChain[]>();
   readonly defrag: Defragmenter;
+  /**
+   * nf_confirm's work before the entry is confirmed, at the end of INPUT / POSTROUTING, in order:
+   * the connection's helper (payload parsing, expectations, NAT mangling), then TCP sequence
+   * adjustment. Each returns false to drop the packet.
+   */
+  readonly confirmHooks: Array<(ctx: PacketContext) => boolean> = [];
+  /** Called on every new PacketContext (the host adds address-type and lookup callbacks). */
+  contextHook: ((ctx: PacketContext) => void) | null = null;
   /** Reassembly facts of the datagram being walked (for refragmentation on output). */
   private reasm: Reassembled | null = null;
 
@@ -158,7 +170,7 @@ export class Pipeline {
   }
 
   private newContext(pkt: PacketView, hook: Hook, iif: string | null, oif: string | null, now: number): PacketContext {
-    return {
+    const ctx: PacketContext = {
       pkt,
       family: pkt.family === 6 ? 6 : 4,
       hook,
@@ -174,6 +186,8 @@ export class Pipeline {
       ctZone: 0,
       log: [],
     };
+    this.contextHook?.(ctx);
+    return ctx;
   }
 
   /** A packet arriving on `iif`: `ip` is its IP datagram (a private copy the pipeline may rewrite). */
@@ -410,9 +424,13 @@ export class Pipeline {
   }
 
   private confirm(ctx: PacketContext): void {
-    if (ctx.ct && ctx.ctDir === 0 && !this.ct.isConfirmed(ctx.ct)) {
-      if (!this.ct.confirm(ctx.ct, ctx.now)) throw new Drop('conntrack: insert failed');
+    if (!ctx.ct) return;
+    for (const h of this.confirmHooks) {
+      if (!h(ctx)) throw new Drop('conntrack helper / sequence adjustment dropped the packet');
     }
+    const kept = this.ct.confirm(ctx.ct, ctx.now, ctx.ctDir);
+    if (!kept) throw new Drop('conntrack: insert failed');
+    ctx.ct = kept;
   }
 
   private carryOut(ctx: PacketContext, res: PacketOutcome, action: Action): void {

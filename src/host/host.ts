@@ -1,0 +1,150 @@
+/**
+ * Host: the simulated Linux box. It owns the routing tables, the sysctls, the conntrack table,
+ * the rulesets' base chains and the hook pipeline, and takes packets as they arrive on an
+ * interface (`receive`) or as a local process sends them (`send`). Each call returns what the
+ * kernel did with the packet (PacketOutcome) and the conntrack events it caused, formatted as
+ * `conntrack -E` prints them.
+ *
+ *   const host = new Host(parseHostConfig(text), { chains: iptablesBaseChains(ruleset), seed: 1 });
+ *   const r = host.receive(frameBytes, LinkType.ETHERNET, 'eth0', 1700000000.5);
+ */
+import { ConntrackTable } from '../conntrack/table.js';
+import type { Conn } from '../conntrack/conn.js';
+import type { CtEvent } from '../conntrack/events.js';
+import { formatConntrackList, formatEvent } from '../format/conntrack.js';
+import type { BaseChain } from '../netfilter/chain.js';
+import type { PacketContext } from '../netfilter/context.js';
+import { type CtEngine, type NatEngine, Pipeline, type PacketOutcome } from '../netfilter/pipeline.js';
+import { decodeFrame } from '../packet/decode.js';
+import { PacketView } from '../packet/view.js';
+import type { HostConfig } from './config.js';
+import { RoutingTable } from './routing.js';
+import { HostStack } from './stack.js';
+import { HostSysctls } from './sysctl.js';
+
+export interface HostOptions {
+  /** Base chains of every ruleset loaded (iptables and/or nft front ends). */
+  chains?: BaseChain[];
+  /** Seed for the conntrack hash, ids and every random choice (ports, ...). */
+  seed?: number;
+  /** Sysctls applied after HOST.json's, by kernel name (the --sysctl overrides). */
+  sysctl?: Record<string, string | number>;
+  /** NAT engine, when built with one. */
+  nat?: (ct: ConntrackTable, host: Host) => NatEngine;
+}
+
+export interface HostResult extends PacketOutcome {
+  /** `conntrack -E` lines for the events this packet caused, in order. */
+  events: string[];
+}
+
+/** Route type numbers as the kernel's RTN_* (for -m addrtype). */
+const RTN: Record<string, number> = {
+  UNSPEC: 0,
+  UNICAST: 1,
+  LOCAL: 2,
+  BROADCAST: 3,
+  ANYCAST: 4,
+  MULTICAST: 5,
+  BLACKHOLE: 6,
+  UNREACHABLE: 7,
+  PROHIBIT: 8,
+  THROW: 9,
+  NAT: 10,
+  XRESOLVE: 11,
+};
+
+export class Host {
+  readonly routing: RoutingTable;
+  readonly sysctl: HostSysctls;
+  readonly conntrack: ConntrackTable;
+  readonly stack: HostStack;
+  private readonly pipeline: Pipeline;
+  private readonly view = new PacketView();
+  private pendingEvents: string[] = [];
+  private lastTime = 0;
+
+  constructor(
+    readonly config: HostConfig,
+    opts: HostOptions = {},
+  ) {
+    this.routing = new RoutingTable(config);
+    this.sysctl = new HostSysctls(this.routing.interfaces.map((f) => f.name));
+    for (const [k, v] of config.sysctl) this.sysctl.set(k, v);
+    for (const [k, v] of Object.entries(opts.sysctl ?? {})) this.sysctl.set(k, v);
+    this.conntrack = new ConntrackTable({ settings: this.sysctl.conntrack, seed: opts.seed ?? 1 });
+    this.conntrack.onEvent((ev: CtEvent) => this.pendingEvents.push(formatEvent(ev)));
+    this.stack = new HostStack(config, this.routing, this.sysctl);
+    const ct = this.conntrack;
+    const engine: CtEngine = {
+      track: (pkt, hook, now, o) => {
+        const r = ct.track(pkt, hook, now, { zone: o.zone, helper: o.helper });
+        return { state: r.drop ? 0 : r.state, dir: r.dir, conn: r.conn as PacketContext['ct'] & object, reason: r.reason };
+      },
+      confirm: (conn, now, dir) => ct.confirm(conn as Conn, now, dir),
+      discard: (conn) => ct.discard(conn as Conn),
+      isConfirmed: (conn) => (conn as Conn).confirmed,
+    };
+    const nat = opts.nat ? opts.nat(ct, this) : null;
+    this.pipeline = new Pipeline(opts.chains ?? [], engine, nat, this.stack, {
+      v4: () => this.sysctl.get('net.ipv4.ipfrag_time'),
+      v6: () => this.sysctl.conntrack.frag6Timeout,
+    });
+    this.pipeline.contextHook = (ctx) => this.decorate(ctx);
+  }
+
+  /** Extra context the host provides to matches (address types, conntrack lookups). */
+  private decorate(ctx: PacketContext): void {
+    ctx.addrType = (family, addr, dev) => RTN[this.routing.addrType(family, addr, dev)] ?? 0;
+    ctx.ctFind = (t, zone) => this.conntrack.get(t, zone);
+  }
+
+  /** A frame of link type `linktype` arrives on interface `iface` at virtual time `now` (s). */
+  receive(frame: Uint8Array, linktype: number, iface: string, now: number): HostResult {
+    if (!this.routing.iface(iface)) throw new Error(`no interface named ${JSON.stringify(iface)} on this host`);
+    const ip = this.ipOf(frame, linktype);
+    this.tick(now);
+    const res = ip ? this.pipeline.ingress(ip, iface, now) : notIp();
+    return this.finish(res);
+  }
+
+  /** A local process sends the IP packet in `frame` (link type `linktype`) at `now`. */
+  send(frame: Uint8Array, linktype: number, now: number): HostResult {
+    const ip = this.ipOf(frame, linktype);
+    this.tick(now);
+    const res = ip ? this.pipeline.localOut(ip, now) : notIp();
+    if (!ip) res.dropReason = 'not an IP packet';
+    return this.finish(res);
+  }
+
+  /** Advance virtual time: expire conntrack entries (DESTROY events belong to the next packet). */
+  private tick(now: number): void {
+    this.lastTime = Math.max(this.lastTime, now);
+    this.stack.setTime(now);
+    this.pipeline.defrag.expire(now);
+    this.conntrack.expire(now);
+  }
+
+  private ipOf(frame: Uint8Array, linktype: number): Uint8Array | null {
+    const v = decodeFrame(this.view, frame, linktype);
+    if (v.family === 0 || v.l3Off < 0) return null;
+    // A private copy: the pipeline rewrites it (TTL, NAT) and keeps it as the packet that left.
+    return frame.slice(v.l3Off, Math.max(v.ipEnd, Math.min(frame.length, v.l3Off + v.ipTotalLen)));
+  }
+
+  private finish(res: PacketOutcome): HostResult {
+    const events = this.pendingEvents;
+    this.pendingEvents = [];
+    return Object.assign(res, { events });
+  }
+
+  /** `conntrack -L` lines now (or at `now`). */
+  listConntrack(now = this.lastTime): string[] {
+    this.conntrack.expire(now);
+    return formatConntrackList(this.conntrack, now);
+  }
+}
+
+function notIp(): PacketOutcome {
+  return { verdict: 'DROPPED', ctstate: null, ctdir: null, out: [], rules: [], dropReason: 'not an IP packet', log: [], lookedUp: false };
+}
