@@ -1,0 +1,202 @@
+/**
+ * Byte plumbing for the streaming readers: a queue of input chunks that hands out contiguous views
+ * (zero-copy when the bytes lie in one chunk, gathered into a reused scratch buffer when they span
+ * chunks), and endian-aware integer reads.
+ *
+ * The queue keeps only chunks that still hold unread bytes, so a reader that pulls packets after
+ * every push holds at most one block plus one chunk, whatever the size of the input.
+ */
+
+/** Unsigned 16-bit integer at `off`, little- or big-endian. */
+export function u16(b: Uint8Array, off: number, le: boolean): number {
+  return le ? b[off]! | (b[off + 1]! << 8) : (b[off]! << 8) | b[off + 1]!;
+}
+
+/** Unsigned 32-bit little-endian integer at `off`. */
+export function u32le(b: Uint8Array, off: number): number {
+  return (b[off]! | (b[off + 1]! << 8) | (b[off + 2]! << 16) | (b[off + 3]! << 24)) >>> 0;
+}
+
+/** Unsigned 32-bit big-endian integer at `off`. */
+export function u32be(b: Uint8Array, off: number): number {
+  return ((b[off]! << 24) | (b[off + 1]! << 16) | (b[off + 2]! << 8) | b[off + 3]!) >>> 0;
+}
+
+/** Unsigned 32-bit integer at `off`, little- or big-endian. */
+export function u32(b: Uint8Array, off: number, le: boolean): number {
+  return le ? u32le(b, off) : u32be(b, off);
+}
+
+/** Signed 64-bit integer at `off` as a number (exact while |value| < 2^53). */
+export function i64(b: Uint8Array, off: number, le: boolean): number {
+  const hi = le ? u32(b, off + 4, true) | 0 : u32(b, off, false) | 0;
+  const lo = le ? u32(b, off, true) : u32(b, off + 4, false);
+  return hi * 4294967296 + lo;
+}
+
+/** Unsigned 64-bit integer at `off` as a bigint. */
+export function u64Big(b: Uint8Array, off: number, le: boolean): bigint {
+  const hi = le ? u32(b, off + 4, true) : u32(b, off, false);
+  const lo = le ? u32(b, off, true) : u32(b, off + 4, false);
+  return (BigInt(hi) << 32n) | BigInt(lo);
+}
+
+/** Rounds a length (any 32-bit unsigned value) up to a multiple of 4 (pcapng padding). */
+export function pad4(n: number): number {
+  return n + ((4 - (n & 3)) & 3);
+}
+
+/** `n` as eight hex digits, 0x-prefixed (block types in messages). */
+export function hex32(n: number): string {
+  return `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
+}
+
+const NO_BYTES = new Uint8Array(0);
+
+export class ByteQueue {
+  /** Bytes buffered and not yet consumed. */
+  available = 0;
+  /** Absolute input offset of the read position. */
+  position = 0;
+  /** The chunk holding the read position, the position in it, and its length (the hot path reads these). */
+  cur: Uint8Array = NO_BYTES;
+  curOff = 0;
+  curEnd = 0;
+  /** Result of the last successful `view()`: bytes at vbuf[voff ..]. */
+  vbuf: Uint8Array = NO_BYTES;
+  voff = 0;
+  /** True when the last view had to be gathered into the scratch buffer. */
+  vscratch = false;
+
+  /** Chunks after `cur`, from index `next` on. */
+  private more: Uint8Array[] = [];
+  private next = 0;
+  private scratch: Uint8Array = NO_BYTES;
+
+  push(chunk: Uint8Array): void {
+    if (chunk.length === 0) return;
+    this.available += chunk.length;
+    if (this.curOff === this.curEnd && this.next === this.more.length) this.setCurrent(chunk);
+    else this.more.push(chunk);
+  }
+
+  /** Makes `n` bytes at the read position contiguous (see vbuf/voff); false when fewer are buffered. */
+  view(n: number): boolean {
+    if (n > this.available) return false;
+    if (this.curOff + n <= this.curEnd) {
+      this.vbuf = this.cur;
+      this.voff = this.curOff;
+      this.vscratch = false;
+      return true;
+    }
+    this.gather(n);
+    return true;
+  }
+
+  /** Consumes `n` bytes (n <= available). */
+  skip(n: number): void {
+    this.available -= n;
+    this.position += n;
+    if (this.curOff + n < this.curEnd) {
+      this.curOff += n;
+      return;
+    }
+    let left = n - (this.curEnd - this.curOff);
+    this.curOff = this.curEnd;
+    while (this.next < this.more.length) {
+      const c = this.more[this.next]!;
+      this.more[this.next++] = NO_BYTES;
+      this.setCurrent(c);
+      if (left < c.length) {
+        this.curOff = left;
+        break;
+      }
+      left -= c.length;
+      this.curOff = this.curEnd;
+    }
+    if (this.next === this.more.length) {
+      this.more.length = 0;
+      this.next = 0;
+    }
+  }
+
+  private setCurrent(chunk: Uint8Array): void {
+    this.cur = chunk;
+    this.curOff = 0;
+    this.curEnd = chunk.length;
+  }
+
+  private gather(n: number): void {
+    if (this.scratch.length < n) this.scratch = new Uint8Array(Math.max(n, this.scratch.length * 2, 4096));
+    let filled = this.curEnd - this.curOff;
+    this.scratch.set(this.cur.subarray(this.curOff, this.curEnd), 0);
+    for (let i = this.next; filled < n; i++) {
+      const c = this.more[i]!;
+      const take = Math.min(n - filled, c.length);
+      this.scratch.set(c.subarray(0, take), filled);
+      filled += take;
+    }
+    this.vbuf = this.scratch;
+    this.voff = 0;
+    this.vscratch = true;
+  }
+}
+
+/**
+ * UTF-8 text of b[start..end), cut at the first NUL (pcapng strings may be NUL-terminated);
+ * each malformed byte becomes U+FFFD. (TextDecoder is not part of the engine's ES2022 library.)
+ */
+export function utf8Decode(b: Uint8Array, start: number, end: number): string {
+  let out = '';
+  let i = start;
+  while (i < end && b[i] !== 0) {
+    const len = utf8SequenceLength(b[i]!);
+    const cp = len === 0 ? -1 : utf8CodePoint(b, i, end, len);
+    if (cp < 0) {
+      out += '\ufffd';
+      i += 1;
+    } else {
+      out += String.fromCodePoint(cp);
+      i += len;
+    }
+  }
+  return out;
+}
+
+/** Length of the UTF-8 sequence a lead byte starts, 0 when it cannot start one. */
+function utf8SequenceLength(c: number): number {
+  if (c < 0x80) return 1;
+  if (c >= 0xc2 && c <= 0xdf) return 2;
+  if (c >= 0xe0 && c <= 0xef) return 3;
+  if (c >= 0xf0 && c <= 0xf4) return 4;
+  return 0;
+}
+
+/** Code point of the `len`-byte sequence at b[i], -1 when truncated, malformed, overlong or a surrogate. */
+function utf8CodePoint(b: Uint8Array, i: number, end: number, len: number): number {
+  if (len === 1) return b[i]!;
+  if (i + len > end) return -1;
+  let cp = b[i]! & (0x7f >> len);
+  for (let k = 1; k < len; k++) {
+    const x = b[i + k]!;
+    if ((x & 0xc0) !== 0x80) return -1;
+    cp = (cp << 6) | (x & 0x3f);
+  }
+  const min = len === 2 ? 0x80 : len === 3 ? 0x800 : 0x10000;
+  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return -1;
+  return cp;
+}
+
+/** UTF-8 bytes of a string (lone surrogates become U+FFFD). */
+export function utf8Encode(s: string): Uint8Array {
+  const out: number[] = [];
+  for (const ch of s) {
+    let cp = ch.codePointAt(0)!;
+    if (cp >= 0xd800 && cp <= 0xdfff) cp = 0xfffd;
+    if (cp < 0x80) out.push(cp);
+    else if (cp < 0x800) out.push(0xc0 | (cp >> 6), 0x80 | (cp & 0x3f));
+    else if (cp < 0x10000) out.push(0xe0 | (cp >> 12), 0x80 | ((cp >> 6) & 0x3f), 0x80 | (cp & 0x3f));
+    else out.push(0xf0 | (cp >> 18), 0x80 | ((cp >> 12) & 0x3f), 0x80 | ((cp >> 6) & 0x3f), 0x80 | (cp & 0x3f));
+  }
+  return Uint8Array.from(out);
+}
