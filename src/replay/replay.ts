@@ -1,0 +1,142 @@
+/**
+ * Replay: a capture through a simulated host, packet by packet, with the results in the terms of
+ * the replay contract (../shared/spec/replay-contract.md): per input packet its ingress
+ * interface, verdict, conntrack state and direction, the packets the host transmitted because of
+ * it, the rules whose counters it raised and the conntrack events it caused; at the end the
+ * connection and expectation tables as `conntrack -L` prints them.
+ *
+ * Streaming: `Replayer.feed` takes one capture record at a time and keeps nothing of it, so
+ * memory is bounded by the connection table, not by the capture.
+ */
+import type { CapturedPacket } from '../capture/record.js';
+import { readAll } from '../capture/reader.js';
+import { type HostConfig, hostConfigFromObject, parseHostConfig } from '../host/config.js';
+import { Host, type HostResult } from '../host/host.js';
+import { iptablesBaseChains } from '../netfilter/iptables-chains.js';
+import type { BaseChain } from '../netfilter/chain.js';
+
+import { Ruleset } from '../rules/model.js';
+import { loadIptables } from '../rules/parse.js';
+
+export interface ReplayOptions {
+  /** HOST.json: its text, the parsed JSON object, or a HostConfig. */
+  host: string | object | HostConfig;
+  /** iptables-save / ip6tables-save text. */
+  iptables?: string;
+  ip6tables?: string;
+  /** nft -f text. */
+  nft?: string;
+  /** Sysctl overrides by kernel name. */
+  sysctl?: Record<string, string | number>;
+  /** File names for error messages. */
+  files?: { host?: string; iptables?: string; ip6tables?: string; nft?: string; capture?: string };
+  /** Ingress interface for records that name none (classic pcap: --in). */
+  defaultIface?: string;
+  /** Seed of every random choice (hash keys, ids, NAT ports). */
+  seed?: number;
+}
+
+export interface OutPacket {
+  iface: string;
+  hex: string;
+  gen: boolean;
+}
+
+export interface PacketResult {
+  i: number;
+  iface: string | null;
+  verdict: 'FORWARDED' | 'LOCAL_IN' | 'DROPPED' | 'SENT';
+  ctstate: string | null;
+  ctdir: string | null;
+  out: OutPacket[];
+  rules: string[];
+  events: string[];
+}
+
+/** The error for input ctkit cannot replay (a feature not implemented, a capture record without an interface). */
+export class ReplayError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ReplayError';
+  }
+}
+
+function isHostConfig(h: unknown): h is HostConfig {
+  return typeof h === 'object' && h !== null && Array.isArray((h as HostConfig).interfaces) && (h as HostConfig).sysctl instanceof Map;
+}
+
+export class Replayer {
+  readonly host: Host;
+  private index = 0;
+  private lastTime = 0;
+
+  constructor(private readonly opts: ReplayOptions) {
+    const hostFile = opts.files?.host ?? 'host.json';
+    const cfg = isHostConfig(opts.host)
+      ? opts.host
+      : typeof opts.host === 'string'
+        ? parseHostConfig(opts.host, hostFile)
+        : hostConfigFromObject(opts.host, hostFile);
+    if (opts.nft !== undefined) {
+      throw new ReplayError(`${opts.files?.nft ?? 'nft ruleset'}: the nftables front end is not implemented yet`);
+    }
+    const chains: BaseChain[] = [];
+    if (opts.iptables !== undefined || opts.ip6tables !== undefined) {
+      const rs = new Ruleset();
+      if (opts.iptables !== undefined) loadIptables(rs, opts.iptables, { file: opts.files?.iptables ?? 'iptables rules', family: 4, counters: false });
+      if (opts.ip6tables !== undefined) loadIptables(rs, opts.ip6tables, { file: opts.files?.ip6tables ?? 'ip6tables rules', family: 6, counters: false });
+      chains.push(...iptablesBaseChains(rs));
+    }
+    this.host = new Host(cfg, { chains, seed: opts.seed ?? 1, sysctl: opts.sysctl });
+  }
+
+  /** Replays one capture record. */
+  feed(rec: CapturedPacket): PacketResult {
+    const i = this.index++;
+    const now = rec.time;
+    this.lastTime = Math.max(this.lastTime, now);
+    if (rec.direction === 'out') {
+      return toResult(i, null, this.host.send(rec.data, rec.linktype, now));
+    }
+    const iface = rec.ifName ?? this.opts.defaultIface;
+    if (!iface) {
+      throw new ReplayError(`${this.opts.files?.capture ?? 'capture'}: packet ${rec.index} names no interface (use --in IFACE for a classic pcap)`);
+    }
+    return toResult(i, iface, this.host.receive(rec.data, rec.linktype, iface, now));
+  }
+
+  /** The final tables, timeouts counted down from the last packet's time. */
+  finish(): { conntrack: string[]; expect: string[] } {
+    return { conntrack: this.host.listConntrack(this.lastTime), expect: [] };
+  }
+}
+
+function toResult(i: number, iface: string | null, r: HostResult): PacketResult {
+  return {
+    i,
+    iface,
+    verdict: r.verdict,
+    ctstate: r.ctstate,
+    ctdir: r.ctdir,
+    out: r.out.map((o) => ({ iface: o.iface, hex: toHex(o.bytes), gen: o.gen })),
+    rules: r.rules,
+    events: r.events,
+  };
+}
+
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+
+export function toHex(b: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < b.length; i++) s += HEX[b[i]!];
+  return s;
+}
+
+/** Replays a whole in-memory capture. */
+export function replayBytes(capture: Uint8Array, opts: ReplayOptions): { packets: PacketResult[]; conntrack: string[]; expect: string[] } {
+  const r = new Replayer(opts);
+  const packets = readAll(capture, { name: opts.files?.capture ?? 'capture' }).map((p) => r.feed(p));
+  return { packets, ...r.finish() };
+}
+
+

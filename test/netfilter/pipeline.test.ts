@@ -1,0 +1,176 @@
+/**
+ * The hook pipeline and the host's own stack, end to end through Host: forwarding with TTL
+ * decrement, the host's answers, ICMP errors, REJECT, rp_filter, defragmentation.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Host } from '../../src/host/host.js';
+import { parseHostConfig } from '../../src/host/config.js';
+import { iptablesBaseChains } from '../../src/netfilter/iptables-chains.js';
+import { parseIptables } from '../../src/rules/parse.js';
+import { decodeIp } from '../../src/packet/decode.js';
+import { PacketView, LinkType } from '../../src/packet/view.js';
+import { ipv4, tcp, udp, icmpEcho, fragmentIpv4 } from '../../src/packet/build.js';
+import { verifyIpv4Header, verifyL4Checksum } from '../../src/packet/checksum.js';
+
+const HOST = JSON.stringify({
+  interfaces: [
+    { name: 'r_cli', addresses: ['10.0.1.1/24'] },
+    { name: 'r_srv', addresses: ['10.0.2.1/24'] },
+    { name: 'r_wan', addresses: ['203.0.113.1/24'] },
+  ],
+  routes: [{ to: 'default', via: '203.0.113.254', dev: 'r_wan' }],
+  sysctl: { 'net.ipv4.ip_forward': 1, 'net.netfilter.nf_conntrack_acct': 1 },
+});
+
+function host(rules?: string, sysctl: Record<string, string | number> = {}): Host {
+  const chains = rules ? iptablesBaseChains(parseIptables(rules, { file: 'rules.v4' })) : [];
+  return new Host(parseHostConfig(HOST), { chains, seed: 7, sysctl });
+}
+
+const T0 = 1700000000;
+const view = (b: Uint8Array) => decodeIp(new PacketView(), b);
+const syn = (src: string, dst: string, dport = 80, ttl = 64) =>
+  ipv4({ src, dst, ttl, payload: tcp({ sport: 40000, dport, seq: 1000, flags: 'S', win: 64240 }) });
+
+test('a forwarded packet leaves with TTL - 1 and a correct header checksum', () => {
+  const h = host();
+  const r = h.receive(syn('10.0.1.100', '10.0.2.100'), LinkType.RAW, 'r_cli', T0);
+  assert.equal(r.verdict, 'FORWARDED');
+  assert.equal(r.ctstate, 'new');
+  assert.equal(r.ctdir, 'original');
+  assert.equal(r.out.length, 1);
+  assert.equal(r.out[0]!.iface, 'r_srv');
+  const v = view(r.out[0]!.bytes);
+  assert.equal(v.ttl, 63);
+  assert.ok(verifyIpv4Header(v.buf, v.l3Off, v.ipHdrLen));
+  assert.equal(r.events.length, 1);
+  assert.match(r.events[0]!, /^\s*\[NEW\] tcp\s+6 120 SYN_SENT src=10\.0\.1\.100 dst=10\.0\.2\.100 sport=40000 dport=80 \[UNREPLIED\]/);
+});
+
+test('the default route carries traffic for unknown networks', () => {
+  const r = host().receive(syn('10.0.1.100', '198.51.100.7'), LinkType.RAW, 'r_cli', T0);
+  assert.equal(r.out[0]?.iface, 'r_wan');
+});
+
+test('TTL 1 when forwarding: ICMP time exceeded from the ingress address, packet dropped, no entry', () => {
+  const h = host();
+  const r = h.receive(syn('10.0.1.100', '10.0.2.100', 80, 1), LinkType.RAW, 'r_cli', T0);
+  assert.equal(r.verdict, 'DROPPED');
+  assert.equal(r.ctstate, 'new');
+  assert.equal(r.out.length, 1);
+  const e = view(r.out[0]!.bytes);
+  assert.equal(r.out[0]!.iface, 'r_cli');
+  assert.equal(r.out[0]!.gen, true);
+  assert.equal(e.icmpType, 11);
+  assert.equal(e.icmpCode, 0);
+  assert.equal(e.srcString(), '10.0.1.1');
+  assert.equal(e.tos, 0xc0);
+  assert.ok(verifyL4Checksum(e));
+  assert.equal(h.listConntrack().length, 0);
+});
+
+test('an echo request to the host gets an echo reply through OUTPUT', () => {
+  const h = host('*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n');
+  const req = ipv4({ src: '10.0.1.100', dst: '10.0.1.1', payload: icmpEcho({ id: 8, seq: 1, payload: 'abcd' }) });
+  const r = h.receive(req, LinkType.RAW, 'r_cli', T0);
+  assert.equal(r.verdict, 'LOCAL_IN');
+  assert.deepEqual(r.rules, ['filter INPUT policy', 'filter OUTPUT policy']);
+  assert.equal(r.out.length, 1);
+  const rep = view(r.out[0]!.bytes);
+  assert.equal(rep.icmpType, 0);
+  assert.equal(rep.icmpId, 8);
+  assert.equal(rep.ttl, 64);
+  assert.equal(rep.dstString(), '10.0.1.100');
+  assert.ok(verifyL4Checksum(rep));
+});
+
+test('a closed TCP port on the host answers RST+ACK, a closed UDP port ICMP port unreachable', () => {
+  const h = host();
+  const r = h.receive(syn('10.0.1.100', '10.0.1.1', 23), LinkType.RAW, 'r_cli', T0);
+  const rst = view(r.out[0]!.bytes);
+  assert.equal(rst.tcpFlags, 0x14);
+  assert.equal(rst.tcpAck, 1001);
+  assert.equal(rst.dontFrag, true);
+  assert.equal(rst.ipId, 0);
+  const u = ipv4({ src: '10.0.1.100', dst: '10.0.1.1', payload: udp({ sport: 5000, dport: 9, payload: 'x' }) });
+  const r2 = h.receive(u, LinkType.RAW, 'r_cli', T0 + 1);
+  const un = view(r2.out[0]!.bytes);
+  assert.equal(un.icmpType, 3);
+  assert.equal(un.icmpCode, 3);
+  assert.equal(un.srcString(), '10.0.1.1');
+  assert.equal(un.inner?.dport, 9);
+});
+
+test('REJECT with tcp-reset: RST with DF and ID 0, the SYN leaves no connection', () => {
+  const h = host('*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n-A FORWARD -p tcp --dport 23 -j REJECT --reject-with tcp-reset\nCOMMIT\n');
+  const r = h.receive(syn('10.0.1.100', '10.0.2.100', 23), LinkType.RAW, 'r_cli', T0);
+  assert.equal(r.verdict, 'DROPPED');
+  assert.deepEqual(r.rules, ['filter FORWARD 1', 'filter OUTPUT policy']);
+  const rst = view(r.out[0]!.bytes);
+  assert.equal(rst.srcString(), '10.0.2.100');
+  assert.equal(rst.tcpSeq, 0);
+  assert.equal(rst.tcpAck, 1001);
+  assert.equal(rst.ttl, 64);
+  assert.deepEqual(r.events, []);
+  assert.equal(h.listConntrack().length, 0);
+});
+
+test('ICMP errors are rate limited per destination: a burst of 6, then one a second', () => {
+  const h = host();
+  let sent = 0;
+  for (let i = 0; i < 10; i++) {
+    const r = h.receive(syn('10.0.1.100', '10.0.2.100', 80 + i, 1), LinkType.RAW, 'r_cli', T0 + i * 0.01);
+    sent += r.out.length;
+  }
+  assert.equal(sent, 6);
+  const later = h.receive(syn('10.0.1.100', '10.0.2.100', 99, 1), LinkType.RAW, 'r_cli', T0 + 1.2);
+  assert.equal(later.out.length, 1);
+});
+
+test('rp_filter strict drops a source that routes back through another interface', () => {
+  const h = host(undefined, { 'net.ipv4.conf.all.rp_filter': 1 });
+  const r = h.receive(syn('10.0.2.50', '203.0.113.9'), LinkType.RAW, 'r_cli', T0);
+  assert.equal(r.verdict, 'DROPPED');
+  assert.match(r.dropReason, /rp_filter/);
+  assert.equal(h.listConntrack().length, 0);
+  const loose = host(undefined, { 'net.ipv4.conf.all.rp_filter': 2 });
+  assert.equal(loose.receive(syn('10.0.2.50', '203.0.113.9'), LinkType.RAW, 'r_cli', T0).verdict, 'FORWARDED');
+});
+
+test('forwarding off: a transit packet is dropped without an ICMP error', () => {
+  const h = host(undefined, { 'net.ipv4.ip_forward': 0 });
+  const r = h.receive(syn('10.0.1.100', '10.0.2.100'), LinkType.RAW, 'r_cli', T0);
+  assert.equal(r.verdict, 'DROPPED');
+  assert.equal(r.out.length, 0);
+});
+
+test('fragments are held, reassembled for conntrack, and leave as the same fragments', () => {
+  const h = host();
+  const big = ipv4({ src: '10.0.1.100', dst: '10.0.2.100', id: 77, payload: udp({ sport: 5000, dport: 53, payload: new Uint8Array(1200).fill(7) }) });
+  const frags = fragmentIpv4(big, 552);
+  assert.ok(frags.length > 1);
+  const results = frags.map((f, i) => h.receive(f, LinkType.RAW, 'r_cli', T0 + i * 0.001));
+  for (const r of results.slice(0, -1)) {
+    assert.equal(r.verdict, 'DROPPED');
+    assert.equal(r.ctstate, null);
+  }
+  const last = results.at(-1)!;
+  assert.equal(last.verdict, 'FORWARDED');
+  assert.equal(last.ctstate, 'new');
+  assert.equal(last.out.length, frags.length);
+  for (let i = 0; i < frags.length; i++) {
+    const a = view(last.out[i]!.bytes);
+    const b = view(frags[i]!);
+    assert.equal(a.fragOffset, b.fragOffset);
+    assert.equal(a.ipTotalLen, b.ipTotalLen);
+    assert.equal(a.ttl, b.ttl - 1);
+  }
+});
+
+test('a packet with a bad IPv4 header checksum never reaches conntrack', () => {
+  const bad = ipv4({ src: '10.0.1.100', dst: '10.0.2.100', ipChecksum: 'bad', payload: udp({ sport: 1, dport: 2 }) });
+  const r = host().receive(bad, LinkType.RAW, 'r_cli', T0);
+  assert.equal(r.verdict, 'DROPPED');
+  assert.equal(r.ctstate, null);
+});
