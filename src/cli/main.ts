@@ -11,9 +11,10 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { registerDump } from './dump.js';
 import { registerReplay } from './replay.js';
+import { registerHost } from './host.js';
 import { EXIT_USAGE, reportError } from './errors.js';
 
-const COMMANDS: ReadonlyArray<(program: Command) => void> = [registerDump, registerReplay];
+const COMMANDS: ReadonlyArray<(program: Command) => void> = [registerDump, registerReplay, registerHost];
 
 /** ctkit's version, from the package.json above this module (dist/cli, src/cli or a test build). */
 function packageVersion(): string {
