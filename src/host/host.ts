@@ -10,13 +10,15 @@
  */
 import { ConntrackTable } from '../conntrack/table.js';
 import type { Conn } from '../conntrack/conn.js';
-import type { CtEvent } from '../conntrack/events.js';
+import { type CtEvent, IPCT } from '../conntrack/events.js';
+import { tcpSetClosing, type TcpState } from '../conntrack/proto/tcp.js';
+import type { TrackedConn } from '../conntrack/tracker.js';
 import { formatConntrackList, formatEvent } from '../format/conntrack.js';
 import type { BaseChain } from '../netfilter/chain.js';
 import type { PacketContext } from '../netfilter/context.js';
 import { type CtEngine, type NatEngine, Pipeline, type PacketOutcome } from '../netfilter/pipeline.js';
 import { decodeFrame } from '../packet/decode.js';
-import { PacketView } from '../packet/view.js';
+import { PacketView, Proto } from '../packet/view.js';
 import type { HostConfig } from './config.js';
 import { RoutingTable } from './routing.js';
 import { HostStack } from './stack.js';
@@ -84,6 +86,14 @@ export class Host {
       confirm: (conn, now, dir) => ct.confirm(conn as Conn, now, dir),
       discard: (conn) => ct.discard(conn as Conn),
       isConfirmed: (conn) => (conn as Conn).confirmed,
+      setClosing: (conn, now) => {
+        const c = conn as Conn;
+        if (!c.confirmed || c.orig.proto !== Proto.TCP) return;
+        const timeout = tcpSetClosing(c as unknown as TrackedConn<TcpState>, this.sysctl.conntrack);
+        if (timeout < 0) return;
+        ct.setTimeout(c, timeout, now);
+        ct.cacheEvent(c, IPCT.PROTOINFO);
+      },
     };
     const nat = opts.nat ? opts.nat(ct, this) : null;
     this.pipeline = new Pipeline(opts.chains ?? [], engine, nat, this.stack, {

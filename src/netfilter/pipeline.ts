@@ -29,6 +29,8 @@ export interface CtEngine {
   confirm(conn: object, now: number, dir: 0 | 1): (PacketContext['ct'] & object) | null;
   discard(conn: object): void;
   isConfirmed(conn: object): boolean;
+  /** nf_conntrack_set_closing: REJECT --reject-with tcp-reset moves a TCP connection to CLOSE. */
+  setClosing(conn: object, now: number): void;
 }
 export interface CtTrack {
   /** CtStateBit, or 0 when conntrack dropped the packet (table full). */
@@ -401,10 +403,12 @@ export class Pipeline {
   private natStep(ctx: PacketContext, res: PacketOutcome): void {
     if (!ctx.ct) return;
     const chains = this.natChains.get(`${ctx.family}:${ctx.hook}`)!;
-    const isNew = ctx.ctState === CtStateBit.NEW;
+    // nf_nat_inet_fn: a NEW or RELATED packet whose connection has no binding yet for this
+    // manipulation runs the nat chains (REJECT's answers, attached RELATED, count too).
+    const firstOfKind = ctx.ctState === CtStateBit.NEW || ctx.ctState === CtStateBit.RELATED;
     let action: Action | null = null;
     let decided = false;
-    if (isNew && chains.length > 0 && !(this.nat?.initialized(ctx, ctx.hook) ?? false)) {
+    if (firstOfKind && chains.length > 0 && !(this.nat?.initialized(ctx, ctx.hook) ?? false)) {
       for (const c of chains) {
         const r = c.run(ctx, res.rules);
         if (r.verdict === ChainVerdict.DROP) throw new Drop(`${c.label}: dropped`);
@@ -437,10 +441,14 @@ export class Pipeline {
     if (action.kind === 'reject') {
       const bytes = this.host.rejectPacket(ctx.pkt, action.with, ctx.hook, ctx.iif);
       if (bytes) {
-        // nf_ct_attach: the answer rides on the offending packet's connection, RELATED, in the
-        // other direction, so conntrack neither creates nor confirms anything for it.
-        const attach: AttachInfo | null = ctx.ct ? { ct: ctx.ct, state: CtStateBit.RELATED, dir: ctx.ctDir === 0 ? 1 : 0 } : null;
+        // nf_send_reset ends with nf_ct_attach: the RST rides on the offending packet's
+        // connection, RELATED, in the other direction, so conntrack neither creates nor confirms
+        // anything for it. REJECT's ICMP errors go out through icmp_send unattached and meet
+        // conntrack like any local packet.
+        const attach: AttachInfo | null =
+          ctx.ct && action.with === 'tcp-reset' ? { ct: ctx.ct, state: CtStateBit.RELATED, dir: ctx.ctDir === 0 ? 1 : 0 } : null;
         this.generated(bytes, ctx.now, res, attach);
+        if (attach && ctx.ct) this.ct.setClosing(ctx.ct, ctx.now);
       }
       return;
     }
