@@ -7,7 +7,8 @@
  * packet (colours on a terminal, none when piped) and a summary; a progress bar runs on stderr for
  * long captures on a terminal. The capture is streamed: memory follows the connection table.
  */
-import { createWriteStream, readFileSync, statSync, type WriteStream } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync, statSync, type WriteStream } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { once } from 'node:events';
 import { randomInt } from 'node:crypto';
 import type { Command } from 'commander';
@@ -21,13 +22,27 @@ import { decodeFrame, decodeIp } from '../packet/decode.js';
 import { summarize } from '../packet/summary.js';
 import { LinkType, PacketView } from '../packet/view.js';
 import { RulesetError } from '../rules/errors.js';
+import { NftError } from '../nft/lexer.js';
+import { NftChainError } from '../nft/chains.js';
 import { ReplayError, Replayer, type PacketResult } from '../replay/replay.js';
 import { CliError, registerKnownError, runAction } from './errors.js';
 import { fileChunks, Output } from './io.js';
+import { recordEvent } from '../ctcli/events.js';
+import { writeTable } from './conntrack.js';
 
 registerKnownError(HostConfigError);
 registerKnownError(RulesetError);
 registerKnownError(ReplayError);
+registerKnownError(NftError);
+registerKnownError(NftChainError);
+
+/** An nft `include`: relative to the including file's folder, then as given; null when absent. */
+function readInclude(name: string, from: string): string | null {
+  for (const p of [resolve(dirname(from), name), name]) {
+    if (existsSync(p)) return readFileSync(p, 'utf8');
+  }
+  return null;
+}
 
 export interface ReplayCliOptions {
   host: string;
@@ -42,6 +57,8 @@ export interface ReplayCliOptions {
   pcapngOut?: string;
   seed?: string;
   quiet?: boolean;
+  saveTable?: string;
+  events?: string;
 }
 
 export function registerReplay(program: Command): void {
@@ -59,6 +76,8 @@ export function registerReplay(program: Command): void {
     .option('--expect <file>', 'final expectation table as conntrack -L expect prints it')
     .option('--in <iface>', 'ingress interface for captures that name none (classic pcap)')
     .option('--pcapng-out <file>', 'every packet the host transmitted, one interface block per host interface')
+    .option('--save-table <file>', 'final connection table as a snapshot, for ctkit conntrack --table')
+    .option('--events <file>', 'every conntrack event, one JSON object a line (time, the conntrack -E line), for ctkit conntrack -E')
     .option('--seed <n>', 'seed for hashing and random choices (default: random)')
     .option('-q, --quiet', 'no per-packet trace on stdout, only the summary')
     .action(runAction(async (capture: string, options: ReplayCliOptions) => {
@@ -100,6 +119,7 @@ export async function replayFile(capture: string, o: ReplayCliOptions, stdout: O
       files: { host: o.host, iptables: o.iptables, ip6tables: o.ip6tables, nft: o.nft, capture },
       defaultIface: o.in,
       seed,
+      include: (name, from) => readInclude(name, from),
     });
   } catch (e) {
     if (e instanceof Error && !(e instanceof HostConfigError || e instanceof RulesetError || e instanceof ReplayError) && /sysctl/.test(e.message)) {
@@ -108,6 +128,14 @@ export async function replayFile(capture: string, o: ReplayCliOptions, stdout: O
     throw e;
   }
   const jsonl = o.jsonl ? new FileSink(o.jsonl) : null;
+  const events = o.events ? new FileSink(o.events) : null;
+  let eventLines = '';
+  if (events) replayer.host.conntrack.onEvent((ev) => (eventLines += `${JSON.stringify(recordEvent(ev))}\n`));
+  const flushEvents = async (): Promise<void> => {
+    await events?.write(eventLines);
+    eventLines = '';
+  };
+  let lastTime = 0;
   const pcap = o.pcapngOut ? new PcapOut(o.pcapngOut, replayer) : null;
   const human = new HumanTrace(stdout, !o.quiet);
   const reader = new CaptureReader({ name: capture });
@@ -117,6 +145,8 @@ export async function replayFile(capture: string, o: ReplayCliOptions, stdout: O
     for (let p = reader.next(); p !== null; p = reader.next()) {
       const r = replayer.feed(p);
       n++;
+      lastTime = Math.max(lastTime, p.time);
+      await flushEvents();
       if (jsonl) await jsonl.write(`${JSON.stringify(r)}\n`);
       if (pcap) await pcap.write(p, r);
       await human.packet(p, r);
@@ -134,6 +164,9 @@ export async function replayFile(capture: string, o: ReplayCliOptions, stdout: O
     bar?.stop();
   }
   const fin = replayer.finish();
+  await flushEvents();
+  await events?.close();
+  if (o.saveTable) writeTable(o.saveTable, replayer.host.conntrack, lastTime);
   if (o.conntrack) await writeWhole(o.conntrack, fin.conntrack);
   if (o.expect) await writeWhole(o.expect, fin.expect);
   await jsonl?.close();

@@ -33,6 +33,8 @@ export interface HostOptions {
   sysctl?: Record<string, string | number>;
   /** NAT engine, when built with one. */
   nat?: (ct: ConntrackTable, host: Host) => NatEngine;
+  /** Conntrack helpers: returns the confirm-time hook that runs a connection's helper. */
+  helpers?: (ct: ConntrackTable, host: Host, nat: NatEngine | null) => (ctx: PacketContext) => boolean;
 }
 
 export interface HostResult extends PacketOutcome {
@@ -101,6 +103,9 @@ export class Host {
       v6: () => this.sysctl.conntrack.frag6Timeout,
     });
     this.pipeline.contextHook = (ctx) => this.decorate(ctx);
+    // nf_confirm: the connection's helper first, then NAT's sequence adjustment.
+    if (opts.helpers) this.pipeline.confirmHooks.push(opts.helpers(ct, this, nat));
+    if (nat) this.pipeline.confirmHooks.push((ctx) => nat.adjustSequence(ctx));
   }
 
   /** Extra context the host provides to matches (address types, conntrack lookups). */
@@ -156,5 +161,5 @@ export class Host {
 }
 
 function notIp(): PacketOutcome {
-  return { verdict: 'DROPPED', ctstate: null, ctdir: null, out: [], rules: [], dropReason: 'not an IP packet', log: [], lookedUp: false };
+  return { verdict: 'DROPPED', ctstate: null, ctdir: null, out: [], rules: [], dropReason: 'not an IP packet', log: [], lookedUp: false, genRules: [] };
 }

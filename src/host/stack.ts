@@ -5,14 +5,14 @@
  * protocol unreachable), ICMP errors for packets it cannot forward, and REJECT's packets. Answers
  * are handed back to the pipeline, which sends them down the OUTPUT path like any local packet.
  */
-import { verifyL4Checksum } from '../packet/checksum.js';
+import { fold, pseudoHeaderSum, sum16, verifyL4Checksum } from '../packet/checksum.js';
 import { PacketView, Proto, TcpFlag, addrString } from '../packet/view.js';
 import type { Hook, PacketContext } from '../netfilter/context.js';
 import type { AttachInfo, HostServices, InputRoute } from '../netfilter/pipeline.js';
 import type { HostConfig, ListenerConfig } from './config.js';
 import { echoReply, icmpError4, icmpError6, tcpReset } from './answers.js';
 import { IcmpRateLimiter } from './ratelimit.js';
-import { RoutingTable, sameAddr } from './routing.js';
+import { inPrefix, RoutingTable, sameAddr } from './routing.js';
 import type { HostSysctls } from './sysctl.js';
 
 type ErrorKind = 'ttl' | 'net-unreach' | 'host-unreach' | 'prohibit' | 'frag-needed' | 'port-unreach' | 'proto-unreach';
@@ -58,33 +58,56 @@ const REJECT6: Record<string, [number, number]> = {
 };
 
 /**
- * nf_send_unreach checks the offending packet's checksum first, for protocols whose checksum
- * covers the whole payload with the internet checksum (not UDP without one, UDP-Lite, DCCP,
- * SCTP, AH, ESP, GRE).
+ * nf_send_unreach verifies the offending packet's checksum first (nf_reject_verify_csum +
+ * nf_ip_checksum): skipped for UDP without a checksum and for protocols with other integrity
+ * checks or partial checksums (AH, ESP, SCTP, UDP-Lite, DCCP, GRE without its checksum flag);
+ * every other protocol's payload is checked as an internet checksum with the pseudo-header,
+ * so an unknown protocol's packet practically never gets an answer.
  */
-function rejectVerifiesChecksum(pkt: PacketView): boolean {
-  if (pkt.l4Off < 0) return false;
+function rejectChecksumOk(pkt: PacketView): boolean {
+  if (pkt.l4Off < 0) return true;
   switch (pkt.proto) {
     case Proto.UDP:
-      return pkt.l4Checksum !== 0;
-    case Proto.GRE:
+      if (pkt.l4Checksum === 0) return true;
+      return verifyL4Checksum(pkt);
     case Proto.AH:
     case Proto.ESP:
     case Proto.SCTP:
     case Proto.UDPLITE:
     case Proto.DCCP:
-      return false;
+      return true;
+    case Proto.GRE:
+      if ((pkt.buf[pkt.l4Off]! & 0x80) === 0) return true;
+      return genericChecksumOk(pkt);
     case Proto.TCP:
     case Proto.ICMP:
     case Proto.ICMPV6:
-      return true;
+      return verifyL4Checksum(pkt);
     default:
-      return false;
+      return genericChecksumOk(pkt);
   }
 }
 
+/** nf_ip_checksum for a protocol without a checksum of its own: payload + pseudo-header. */
+function genericChecksumOk(pkt: PacketView): boolean {
+  const len = pkt.ipEnd - pkt.l4Off;
+  const s = sum16(pkt.buf, pkt.l4Off, len, pseudoHeaderSum(pkt.family as 4 | 6, pkt.src, pkt.dst, pkt.proto, len));
+  return fold(s) === 0xffff;
+}
+
+/** Per-source state of ip_rt_send_redirect's backoff. */
+interface RedirectPeer {
+  rateLast: number;
+  count: number;
+}
+/** ip_rt_redirect_number, ip_rt_redirect_load (HZ/50) and ip_rt_redirect_silence ((HZ/50) << 10), in seconds. */
+const REDIRECT_NUMBER = 9;
+const REDIRECT_LOAD = 0.02;
+const REDIRECT_SILENCE = 0.02 * 1024;
+
 export class HostStack implements HostServices {
   private readonly limiter: IcmpRateLimiter;
+  private readonly redirectPeers = new Map<number, RedirectPeer>();
   private now = 0;
 
   constructor(
@@ -300,7 +323,7 @@ export class HostStack implements HostServices {
       }
     }
     const orig = pkt.buf.subarray(pkt.l3Off, pkt.ipEnd);
-    return icmpError4(orig, type, code, info & 0xffff, from, src, pkt.tos, 64);
+    return icmpError4(orig, type, code, type === 3 && code === 4 ? info & 0xffff : info, from, src, pkt.tos, 64);
   }
 
   private sendError6(pkt: PacketView, type: number, code: number, info: number): Uint8Array | null {
@@ -311,6 +334,39 @@ export class HostStack implements HostServices {
     const back = this.routing.lookup({ family: 6, dst: pkt.src, src: null, iif: null, oif: null, mark: 0 });
     const from = dstLocal ? pkt.dst : this.routing.sourceFor(6, pkt.src, back?.dev ?? null, back);
     return icmpError6(pkt.buf.subarray(pkt.l3Off, pkt.ipEnd), type, code, info, from, pkt.src, 64);
+  }
+
+  /**
+   * ip_forward's ICMP host redirect for a packet that leaves through the interface it came in on
+   * (send_redirects, and shared_media or an on-link source), with ip_rt_send_redirect's per-source
+   * backoff: one at once, then only after 20 ms << n, at most 9, reset after 20.48 s of silence.
+   * IPv6 redirects (ndisc) are not modelled: they need neighbour entries.
+   */
+  redirect(pkt: PacketView, iif: string, mark: number): Uint8Array | null {
+    if (pkt.family !== 4 || pkt.ipOptLen > 0) return null;
+    if (!this.sysctl.conf4(iif, 'send_redirects')) return null;
+    const r = this.routing.lookup({ family: 4, dst: pkt.dst, src: pkt.src, iif, oif: null, mark });
+    if (!r || r.dev !== iif) return null;
+    const gw = r.gateway ? r.gateway[0]! >>> 0 : pkt.dst[0]! >>> 0;
+    if (!this.sysctl.conf4(iif, 'shared_media')) {
+      const onLink = this.routing.iface(iif)?.addresses.some((a) => a.family === 4 && inPrefix(4, pkt.src, a.addr, a.prefixLen) && inPrefix(4, Uint32Array.of(gw, 0, 0, 0), a.addr, a.prefixLen));
+      if (!onLink) return null;
+    }
+    const key = pkt.src[0]! >>> 0;
+    let peer = this.redirectPeers.get(key);
+    if (!peer) {
+      peer = { rateLast: this.now, count: 0 };
+      this.redirectPeers.set(key, peer);
+    }
+    if (this.now > peer.rateLast + REDIRECT_SILENCE) peer.count = 0;
+    if (peer.count >= REDIRECT_NUMBER) {
+      peer.rateLast = this.now;
+      return null;
+    }
+    if (peer.count !== 0 && !(this.now > peer.rateLast + REDIRECT_LOAD * 2 ** peer.count)) return null;
+    peer.rateLast = this.now;
+    peer.count++;
+    return this.sendError4(pkt, iif, 5, 1, gw);
   }
 
   rejectPacket(pkt: PacketView, with_: string, hook: Hook, iif: string | null): Uint8Array | null {
@@ -325,7 +381,7 @@ export class HostStack implements HostServices {
     if (!tc) throw new Error(`REJECT --reject-with ${with_} does not apply to IPv${pkt.family}`);
     // nf_send_unreach: no answer for non-first fragments or packets with a bad checksum.
     if (pkt.fragOffset > 0) return null;
-    if (rejectVerifiesChecksum(pkt) && !verifyL4Checksum(pkt)) return null;
+    if (!rejectChecksumOk(pkt)) return null;
     void hook;
     return this.sendError(pkt, iif, tc[0], tc[1], 0);
   }

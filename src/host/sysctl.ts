@@ -22,6 +22,7 @@ const CONF_V4: Record<string, number> = {
   proxy_arp: 0,
   accept_source_route: 1,
   src_valid_mark: 0,
+  shared_media: 1,
 };
 const CONF_V6: Record<string, number> = {
   disable_ipv6: 0,
@@ -96,13 +97,14 @@ export class HostSysctls {
   }
 
   /** IPv4 conf value for an interface as the kernel combines it (IN_DEV_* macros). */
-  conf4(dev: string, key: 'rp_filter' | 'accept_local' | 'route_localnet' | 'send_redirects' | 'log_martians' | 'src_valid_mark'): number {
+  conf4(dev: string, key: 'rp_filter' | 'accept_local' | 'route_localnet' | 'send_redirects' | 'shared_media' | 'log_martians' | 'src_valid_mark'): number {
     const all = this.get(`net.ipv4.conf.all.${key}`);
     const own = this.get(`net.ipv4.conf.${dev}.${key}`);
     switch (key) {
       case 'rp_filter':
         return Math.max(all, own); // IN_DEV_MAXCONF
       case 'send_redirects':
+      case 'shared_media':
       case 'log_martians':
       case 'route_localnet':
       case 'src_valid_mark':

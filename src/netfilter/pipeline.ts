@@ -14,7 +14,7 @@
  */
 import { decodeIp } from '../packet/decode.js';
 import { verifyIpv4Header, csumReplace16, put16 } from '../packet/checksum.js';
-import { PacketView } from '../packet/view.js';
+import { PacketView, Proto } from '../packet/view.js';
 import { type Action, CtStateBit, Hook, type PacketContext } from './context.js';
 import { type BaseChain, ChainVerdict, Priority } from './chain.js';
 import { Defragmenter, type Reassembled, fragment4, fragment6 } from './defrag.js';
@@ -50,6 +50,8 @@ export interface NatEngine {
   apply(ctx: PacketContext, hook: Hook, action: Action | null, decided: boolean): boolean;
   /** True when the connection's binding for this hook's manipulation is already set. */
   initialized(ctx: PacketContext, hook: Hook): boolean;
+  /** TCP sequence adjustment after a helper changed payload lengths (nf_ct_seq_adjust); false: drop. */
+  adjustSequence(ctx: PacketContext): boolean;
 }
 
 /** What the pipeline needs of the host (routing, sysctls, local stack). */
@@ -65,6 +67,8 @@ export interface HostServices {
   deliverLocal(ctx: PacketContext, emit: (pkt: Uint8Array, attachTo: AttachInfo | null) => void): void;
   /** ICMP error for a packet the host cannot handle (time exceeded, unreachable, ...). */
   icmpError(pkt: PacketView, iif: string | null, type: 'ttl' | 'net-unreach' | 'host-unreach' | 'prohibit' | 'frag-needed', mtu: number): Uint8Array | null;
+  /** ICMP redirect for a packet forwarded back out of its ingress interface, or null. */
+  redirect(pkt: PacketView, iif: string, mark: number): Uint8Array | null;
   /** The packet REJECT sends for `pkt`, or null when it sends none. */
   rejectPacket(pkt: PacketView, with_: string, hook: Hook, iif: string | null): Uint8Array | null;
 }
@@ -104,6 +108,8 @@ export interface PacketOutcome {
   log: string[];
   /** Internal: the first conntrack lookup has been recorded. */
   lookedUp: boolean;
+  /** Internal: rules raised by packets the host generated, appended to `rules` at the end. */
+  genRules: string[];
 }
 
 const STATE_NAMES: Record<number, string> = {
@@ -127,6 +133,7 @@ class Drop {
 export class Pipeline {
   private readonly steps = new Map<string, Step[]>();
   private readonly natChains = new Map<string, BaseChain[]>();
+  private readonly natFamilies = new Set<number>();
   readonly defrag: Defragmenter;
   /**
    * nf_confirm's work before the entry is confirmed, at the end of INPUT / POSTROUTING, in order:
@@ -149,6 +156,7 @@ export class Pipeline {
     this.defrag = new Defragmenter(fragTimeouts.v4, fragTimeouts.v6);
     for (const family of [4, 6] as const) {
       for (let hook = 0; hook <= 4; hook++) this.buildHook(family, hook as Hook, chains);
+      if (chains.some((c) => c.type === 'nat' && (c.family === 0 || c.family === family))) this.natFamilies.add(family);
     }
   }
 
@@ -194,6 +202,10 @@ export class Pipeline {
 
   /** A packet arriving on `iif`: `ip` is its IP datagram (a private copy the pipeline may rewrite). */
   ingress(ip: Uint8Array, iif: string, now: number): PacketOutcome {
+    return settle(this.walkIngress(ip, iif, now));
+  }
+
+  private walkIngress(ip: Uint8Array, iif: string, now: number): PacketOutcome {
     const res = emptyOutcome();
     let pkt = decodeIp(new PacketView(), ip);
     if (pkt.family === 0 || pkt.ipHdrError || (pkt.family === 4 && !verifyIpv4Header(pkt.buf, pkt.l3Off, pkt.ipHdrLen))) {
@@ -253,6 +265,12 @@ export class Pipeline {
       throw new Drop('packet too big');
     }
     decrementTtl(pkt);
+    // ip_forward: a packet going back out of the interface it came in on earns its sender an
+    // ICMP redirect (before the FORWARD hook, whatever FORWARD then decides).
+    if (dev === ctx.iif) {
+      const redirect = this.host.redirect(pkt, ctx.iif, ctx.mark);
+      if (redirect) this.generated(redirect, ctx.now, res, null);
+    }
     ctx.hook = Hook.FORWARD;
     ctx.oif = dev;
     this.runHook(ctx, res, false);
@@ -285,6 +303,10 @@ export class Pipeline {
 
   /** A packet sent by a local process of the host (an outbound capture record). */
   localOut(ip: Uint8Array, now: number): PacketOutcome {
+    return settle(this.walkLocalOut(ip, now));
+  }
+
+  private walkLocalOut(ip: Uint8Array, now: number): PacketOutcome {
     const res = emptyOutcome();
     const pkt = decodeIp(new PacketView(), ip);
     if (pkt.family === 0 || pkt.ipHdrError) {
@@ -322,7 +344,7 @@ export class Pipeline {
     const pkt = decodeIp(new PacketView(), bytes);
     const ctx = this.newContext(pkt, Hook.OUTPUT, null, null, now);
     const sub = emptyOutcome();
-    sub.rules = res.rules; // generated packets' rules follow the input's, in order
+    sub.rules = res.genRules; // the contract lists them after all of the input's own rules
     const saved = this.reasm;
     this.reasm = null;
     try {
@@ -401,11 +423,14 @@ export class Pipeline {
   }
 
   private natStep(ctx: PacketContext, res: PacketOutcome): void {
-    if (!ctx.ct) return;
+    // The kernel hooks NAT into a family only once a nat chain of that family exists.
+    if (!ctx.ct || !this.natFamilies.has(ctx.family)) return;
     const chains = this.natChains.get(`${ctx.family}:${ctx.hook}`)!;
     // nf_nat_inet_fn: a NEW or RELATED packet whose connection has no binding yet for this
     // manipulation runs the nat chains (REJECT's answers, attached RELATED, count too).
-    const firstOfKind = ctx.ctState === CtStateBit.NEW || ctx.ctState === CtStateBit.RELATED;
+    // RELATED ICMP errors only get their error translation.
+    const icmpError = ctx.ctState === CtStateBit.RELATED && (ctx.pkt.proto === Proto.ICMP || ctx.pkt.proto === Proto.ICMPV6);
+    const firstOfKind = (ctx.ctState === CtStateBit.NEW || ctx.ctState === CtStateBit.RELATED) && !icmpError;
     let action: Action | null = null;
     let decided = false;
     if (firstOfKind && chains.length > 0 && !(this.nat?.initialized(ctx, ctx.hook) ?? false)) {
@@ -465,7 +490,16 @@ export class NatUnavailable extends Error {
 }
 
 function emptyOutcome(): PacketOutcome {
-  return { verdict: 'DROPPED', ctstate: null, ctdir: null, out: [], rules: [], dropReason: '', log: [], lookedUp: false };
+  return { verdict: 'DROPPED', ctstate: null, ctdir: null, out: [], rules: [], dropReason: '', log: [], lookedUp: false, genRules: [] };
+}
+
+/** The input's rules, then those of the packets the host generated because of it. */
+function settle(res: PacketOutcome): PacketOutcome {
+  if (res.genRules.length) {
+    res.rules.push(...res.genRules);
+    res.genRules = [];
+  }
+  return res;
 }
 
 function drain(ctx: PacketContext): string[] {

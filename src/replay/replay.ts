@@ -17,6 +17,9 @@ import type { BaseChain } from '../netfilter/chain.js';
 
 import { Ruleset } from '../rules/model.js';
 import { loadIptables } from '../rules/parse.js';
+import { createNat } from '../nat/index.js';
+import { loadNft } from '../nft/load.js';
+import { nftBaseChains } from '../nft/chains.js';
 
 export interface ReplayOptions {
   /** HOST.json: its text, the parsed JSON object, or a HostConfig. */
@@ -34,6 +37,8 @@ export interface ReplayOptions {
   defaultIface?: string;
   /** Seed of every random choice (hash keys, ids, NAT ports). */
   seed?: number;
+  /** Reads a file an nft `include` names (the CLI reads from disk); null when it does not exist. */
+  include?: (name: string, from: string) => string | null;
 }
 
 export interface OutPacket {
@@ -77,17 +82,18 @@ export class Replayer {
       : typeof opts.host === 'string'
         ? parseHostConfig(opts.host, hostFile)
         : hostConfigFromObject(opts.host, hostFile);
-    if (opts.nft !== undefined) {
-      throw new ReplayError(`${opts.files?.nft ?? 'nft ruleset'}: the nftables front end is not implemented yet`);
-    }
     const chains: BaseChain[] = [];
+    if (opts.nft !== undefined) {
+      const rs = loadNft(opts.nft, { file: opts.files?.nft ?? 'nft ruleset', include: opts.include });
+      chains.push(...nftBaseChains(rs));
+    }
     if (opts.iptables !== undefined || opts.ip6tables !== undefined) {
       const rs = new Ruleset();
       if (opts.iptables !== undefined) loadIptables(rs, opts.iptables, { file: opts.files?.iptables ?? 'iptables rules', family: 4, counters: false });
       if (opts.ip6tables !== undefined) loadIptables(rs, opts.ip6tables, { file: opts.files?.ip6tables ?? 'ip6tables rules', family: 6, counters: false });
       chains.push(...iptablesBaseChains(rs));
     }
-    this.host = new Host(cfg, { chains, seed: opts.seed ?? 1, sysctl: opts.sysctl });
+    this.host = new Host(cfg, { chains, seed: opts.seed ?? 1, sysctl: opts.sysctl, nat: createNat });
   }
 
   /** Replays one capture record. */

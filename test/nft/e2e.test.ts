@@ -1,0 +1,36 @@
+/**
+ * End to end: every conformance fixture with a rules.nft replayed through the nft front end and
+ * compared with what the kernel did (verdicts, ct states, packets out, traced rules, events, final
+ * table). Scenarios that fail for reasons outside the nft front end are listed with the reason.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { compareScenario } from '../../src/conformance/compare.js';
+import { replayNftScenario, SCENARIOS } from './replay-nft.js';
+
+/** Failing for causes outside src/nft (see the report to the lead). */
+const KNOWN: Readonly<Record<string, string>> = {
+  gen_0001: 'tftp helper: the conntrack core creates no expectation for helpers assigned by `ct helper set`',
+  gen_0015: 'ftp helper: no expectation from a helper assigned after the conntrack lookup',
+  gen_0018: 'tftp helper: no expectation from a helper assigned after the conntrack lookup',
+  gen_0034: 'tftp helper: no expectation from a helper assigned after the conntrack lookup',
+  gen_0043: 'ftp helper: no expectation from a helper assigned after the conntrack lookup',
+  gen_0054: 'tftp helper: no expectation from a helper assigned after the conntrack lookup',
+  gen_0026: 'host REJECT answers an IP proto 41 packet; nf_send_unreach checks its (failing) checksum and sends nothing',
+  r_ipv6_frag_1: 'IPv6 fragments (pipeline / defrag)',
+};
+
+for (const name of readdirSync(SCENARIOS).sort()) {
+  const dir = join(SCENARIOS, name);
+  if (!existsSync(join(dir, 'rules.nft'))) continue;
+  const todo = KNOWN[name];
+  test(`nft scenario ${name}`, todo !== undefined ? { todo } : {}, () => {
+    const kernel = JSON.parse(readFileSync(join(dir, 'kernel.json'), 'utf8'));
+    const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8'));
+    const r = replayNftScenario(dir);
+    const res = compareScenario(kernel, meta, r.actual, name);
+    assert.equal(res.scenario, 1, res.problems.slice(0, 5).join('\n'));
+  });
+}
