@@ -112,6 +112,10 @@ export class Host {
   private decorate(ctx: PacketContext): void {
     ctx.addrType = (family, addr, dev) => RTN[this.routing.addrType(family, addr, dev)] ?? 0;
     ctx.ctFind = (t, zone) => this.conntrack.get(t, zone);
+    ctx.routeMtu = (family, addr) => {
+      const r = this.routing.lookup({ family, dst: addr, src: null, iif: null, oif: null, mark: 0 });
+      return (r?.dev && this.routing.iface(r.dev)?.mtu) || 1500;
+    };
   }
 
   /** A frame of link type `linktype` arrives on interface `iface` at virtual time `now` (s). */

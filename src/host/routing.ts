@@ -98,7 +98,13 @@ function impliedRoutes(ifaces: InterfaceConfig[]): RouteConfig[] {
         out.push(route(4, bcast, 32, { dev: f.name, table: TABLE_LOCAL, type: 'broadcast', prefsrc: a.addr }));
       }
       if (a.prefixLen < full) {
-        out.push(route(a.family, net, a.prefixLen, { dev: f.name, prefsrc: a.addr, metric: a.family === 6 ? 256 : 0 }));
+        // On the loopback device the prefix itself is local (fib_add_ifaddr: RTN_LOCAL in the local table).
+        const loopback = f.name === 'lo';
+        out.push(
+          route(a.family, net, a.prefixLen, loopback
+            ? { dev: f.name, table: TABLE_LOCAL, type: 'local', prefsrc: a.addr, scope: 'host' }
+            : { dev: f.name, prefsrc: a.addr, metric: a.family === 6 ? 256 : 0 }),
+        );
       }
     }
   }
@@ -194,23 +200,26 @@ export class RoutingTable {
     return r?.dev ?? null;
   }
 
-  /** Address type of `a` as the local table sees it (xt_addrtype, fib type). */
+  /**
+   * Address type of `a` (xt_addrtype, ip route's types). IPv4 as inet_dev_addr_type: a lookup in
+   * the local table only, LOCAL / BROADCAST when found (and, when `dev` is given, only if the route
+   * is on that device), UNICAST otherwise. IPv6 as xt_addrtype's route lookup: LOCAL for the host's
+   * addresses (on `dev` when given), the route's type (UNREACHABLE, PROHIBIT, ...) otherwise.
+   */
   addrType(family: 4 | 6, a: ArrayLike<number>, dev: string | null = null): AddrType {
     if (family === 4) {
       const w = a[0]! >>> 0;
-      if (w === 0xffffffff) return 'BROADCAST';
+      if (w >>> 24 === 0 || w === 0xffffffff) return 'BROADCAST';
       if (w >>> 28 === 0xe) return 'MULTICAST';
-      if (w === 0) return 'BROADCAST'; // 0.0.0.0 counts as broadcast to the kernel's inet_addr_type
-    } else if ((a[0]! >>> 24) === 0xff) return 'MULTICAST';
-    const rt = this.lookupTable(TABLE_LOCAL, { family, dst: a, src: null, iif: null, oif: null, mark: 0 });
-    if (rt && (rt.prefixLen === (family === 4 ? 32 : 128) || rt.type !== 'local')) {
-      if (rt.type === 'local' && (dev === null || rt.dev === dev || family === 4)) return 'LOCAL';
-      if (rt.type === 'broadcast') return 'BROADCAST';
+      const rt = this.lookupTable(TABLE_LOCAL, { family, dst: a, src: null, iif: null, oif: null, mark: 0 });
+      if (!rt || (dev !== null && rt.dev !== dev)) return 'UNICAST';
+      return rt.type === 'local' ? 'LOCAL' : rt.type === 'broadcast' ? 'BROADCAST' : 'UNICAST';
     }
-    if (family === 4 && (a[0]! >>> 24) === 127) return 'LOCAL';
-    const main = this.lookup({ family, dst: a, src: null, iif: null, oif: null, mark: 0 });
-    if (!main) return 'UNICAST';
-    switch (main.type) {
+    if ((a[0]! >>> 24) === 0xff) return 'MULTICAST';
+    const local = this.lookupTable(TABLE_LOCAL, { family, dst: a, src: null, iif: null, oif: null, mark: 0 });
+    if (local && local.type === 'local' && local.prefixLen === 128) return dev === null || local.dev === dev ? 'LOCAL' : 'UNICAST';
+    const r = this.lookup({ family, dst: a, src: null, iif: null, oif: null, mark: 0 });
+    switch (r?.type) {
       case 'unreachable':
         return 'UNREACHABLE';
       case 'prohibit':

@@ -95,19 +95,13 @@ function genericChecksumOk(pkt: PacketView): boolean {
   return fold(s) === 0xffff;
 }
 
-/** Per-source state of ip_rt_send_redirect's backoff. */
-interface RedirectPeer {
-  rateLast: number;
-  count: number;
-}
-/** ip_rt_redirect_number, ip_rt_redirect_load (HZ/50) and ip_rt_redirect_silence ((HZ/50) << 10), in seconds. */
+/** ip_rt_redirect_number, ip_rt_redirect_load (HZ/50) and ip_rt_redirect_silence ((HZ/50) << 10), in ms. */
 const REDIRECT_NUMBER = 9;
-const REDIRECT_LOAD = 0.02;
-const REDIRECT_SILENCE = 0.02 * 1024;
+const REDIRECT_LOAD = 20;
+const REDIRECT_SILENCE = 20 * 1024;
 
 export class HostStack implements HostServices {
   private readonly limiter: IcmpRateLimiter;
-  private readonly redirectPeers = new Map<number, RedirectPeer>();
   private now = 0;
 
   constructor(
@@ -293,6 +287,15 @@ export class HostStack implements HostServices {
     if (b) emit(b, null);
   }
 
+  /**
+   * ip_error: the ICMP error for a packet that met an unreachable route (or none), after ip_error's
+   * own token check on the sender's inet_peer (IPv4); IPv6 goes straight to icmpv6_send.
+   */
+  routeError(pkt: PacketView, iif: string, kind: 'net-unreach' | 'host-unreach' | 'prohibit'): Uint8Array | null {
+    if (pkt.family === 4 && !this.limiter.ipErrorAllow(addrString(4, pkt.src), this.now)) return null;
+    return this.icmpError(pkt, iif, kind, 0);
+  }
+
   /** icmp_send / icmpv6_send for the error `kind` about `pkt`; null when Linux would send nothing. */
   icmpError(pkt: PacketView, iif: string | null, kind: ErrorKind, mtu: number): Uint8Array | null {
     const [type, code] = (pkt.family === 6 ? ICMP6 : ICMP4)[kind];
@@ -352,20 +355,19 @@ export class HostStack implements HostServices {
       const onLink = this.routing.iface(iif)?.addresses.some((a) => a.family === 4 && inPrefix(4, pkt.src, a.addr, a.prefixLen) && inPrefix(4, Uint32Array.of(gw, 0, 0, 0), a.addr, a.prefixLen));
       if (!onLink) return null;
     }
-    const key = pkt.src[0]! >>> 0;
-    let peer = this.redirectPeers.get(key);
-    if (!peer) {
-      peer = { rateLast: this.now, count: 0 };
-      this.redirectPeers.set(key, peer);
+    const peer = this.limiter.peer(addrString(4, pkt.src), this.now);
+    const t = Math.floor(this.now * 1000);
+    if (t > peer.last + REDIRECT_SILENCE) {
+      peer.tokens = 0;
+      peer.redirects = 0;
     }
-    if (this.now > peer.rateLast + REDIRECT_SILENCE) peer.count = 0;
-    if (peer.count >= REDIRECT_NUMBER) {
-      peer.rateLast = this.now;
+    if (peer.redirects >= REDIRECT_NUMBER) {
+      peer.last = t;
       return null;
     }
-    if (peer.count !== 0 && !(this.now > peer.rateLast + REDIRECT_LOAD * 2 ** peer.count)) return null;
-    peer.rateLast = this.now;
-    peer.count++;
+    if (peer.redirects !== 0 && !(t > peer.last + REDIRECT_LOAD * 2 ** peer.redirects)) return null;
+    peer.last = t;
+    peer.redirects++;
     return this.sendError4(pkt, iif, 5, 1, gw);
   }
 

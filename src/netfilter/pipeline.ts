@@ -67,6 +67,8 @@ export interface HostServices {
   deliverLocal(ctx: PacketContext, emit: (pkt: Uint8Array, attachTo: AttachInfo | null) => void): void;
   /** ICMP error for a packet the host cannot handle (time exceeded, unreachable, ...). */
   icmpError(pkt: PacketView, iif: string | null, type: 'ttl' | 'net-unreach' | 'host-unreach' | 'prohibit' | 'frag-needed', mtu: number): Uint8Array | null;
+  /** ip_error's ICMP error for a packet routed nowhere (rate limited as ip_error does), or null. */
+  routeError(pkt: PacketView, iif: string, kind: 'net-unreach' | 'host-unreach' | 'prohibit'): Uint8Array | null;
   /** ICMP redirect for a packet forwarded back out of its ingress interface, or null. */
   redirect(pkt: PacketView, iif: string, mark: number): Uint8Array | null;
   /** The packet REJECT sends for `pkt`, or null when it sends none. */
@@ -125,6 +127,9 @@ interface Step {
   chain: BaseChain | null;
   builtin: 'conntrack' | 'nat' | 'confirm' | null;
 }
+
+/** The socket owner of packets a local process sent (xt_owner): root. */
+const LOCAL_SENDER = Object.freeze({ uid: 0, gid: 0 });
 
 class Drop {
   constructor(readonly why: string) {}
@@ -195,6 +200,7 @@ export class Pipeline {
       ctHelper: null,
       ctZone: 0,
       log: [],
+      sock: null,
     };
     this.contextHook?.(ctx);
     return ctx;
@@ -228,7 +234,10 @@ export class Pipeline {
       const route = this.host.routeInput(pkt, iif, ctx.mark);
       if (route.kind === 'drop') throw new Drop(route.why);
       if (route.kind === 'unreachable') {
-        if (route.icmp) this.emitError(ctx, res, route.icmp, 0);
+        if (route.icmp) {
+          const err = this.host.routeError(ctx.pkt, iif, route.icmp);
+          if (err) this.generated(err, now, res, null);
+        }
         throw new Drop(`no route (${route.icmp ?? 'blackhole'})`);
       }
       if (route.kind === 'local') {
@@ -282,8 +291,26 @@ export class Pipeline {
     ctx.hook = Hook.POSTROUTING;
     ctx.oif = dev;
     this.runHook(ctx, res, false);
+    if (dev === 'lo') {
+      this.loopback(ctx, res);
+      return;
+    }
     for (const bytes of this.cut(ctx.pkt, dev)) res.out.push({ iface: dev, bytes, gen: false });
     res.log.push(...drain(ctx));
+  }
+
+  /**
+   * A packet the host sends to itself goes through lo and comes back in: PREROUTING (its
+   * connection is already attached, so no new lookup), INPUT, then the host's own stack. Nothing
+   * leaves the box.
+   */
+  private loopback(ctx: PacketContext, res: PacketOutcome): void {
+    res.log.push(...drain(ctx));
+    ctx.hook = Hook.PREROUTING;
+    ctx.iif = 'lo';
+    ctx.oif = null;
+    this.runHook(ctx, res, false);
+    this.localIn(ctx, res);
   }
 
   /** The frames that leave: the datagram, or its fragments (ip_fragment / ip6_fragment). */
@@ -314,9 +341,11 @@ export class Pipeline {
       return res;
     }
     const ctx = this.newContext(pkt, Hook.OUTPUT, null, null, now);
+    // A capture's outbound packets come from a process of the host; recordings run as root.
+    ctx.sock = LOCAL_SENDER;
     try {
       this.output(ctx, res, null);
-      res.verdict = 'SENT';
+      if (res.verdict !== 'LOCAL_IN') res.verdict = 'SENT';
     } catch (e) {
       if (!(e instanceof Drop)) throw e;
       this.dropped(ctx, res, e.why);
@@ -472,8 +501,10 @@ export class Pipeline {
         // conntrack like any local packet.
         const attach: AttachInfo | null =
           ctx.ct && action.with === 'tcp-reset' ? { ct: ctx.ct, state: CtStateBit.RELATED, dir: ctx.ctDir === 0 ? 1 : 0 } : null;
-        this.generated(bytes, ctx.now, res, attach);
+        // nf_send_reset marks the entry closing before the RST goes out, so the RST's own
+        // confirmation delivers that UPDATE.
         if (attach && ctx.ct) this.ct.setClosing(ctx.ct, ctx.now);
+        this.generated(bytes, ctx.now, res, attach);
       }
       return;
     }

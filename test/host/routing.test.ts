@@ -49,7 +49,10 @@ test('local and broadcast addresses come from the local table', () => {
   assert.equal(t.addrType(4, a('10.0.2.9')), 'UNICAST');
   assert.equal(t.addrType(4, a('224.0.0.5')), 'MULTICAST');
   assert.equal(t.addrType(4, a('127.0.0.1')), 'LOCAL');
-  assert.equal(t.addrType(4, a('192.0.2.1')), 'UNREACHABLE');
+  // inet_dev_addr_type looks in the local table only: an unreachable route is still UNICAST.
+  assert.equal(t.addrType(4, a('192.0.2.1')), 'UNICAST');
+  assert.equal(t.addrType(4, a('10.0.2.1'), 'r_srv'), 'LOCAL');
+  assert.equal(t.addrType(4, a('10.0.2.1'), 'r_cli'), 'UNICAST');
 });
 
 test('unreachable routes and policy rules by fwmark', () => {
