@@ -37,6 +37,10 @@ export interface Reassembled {
   boundaries: number[];
   /** Identification of the fragments (IPv6 needs it again to refragment). */
   id: number;
+  /** IPv6: length of the unfragmentable part (header + extension headers before the fragment header). */
+  unfragLen: number;
+  /** IPv6: the fragment header's next header (the first fragmentable header). */
+  nextHeader: number;
 }
 
 export class Defragmenter {
@@ -131,7 +135,7 @@ function assemble(family: 4 | 6, q: Queue, id: number): Reassembled {
     put16(out, 4, out.length - 40);
     setNextHeaderBeforeFrag(out, head.length, q.firstNext);
   }
-  return { bytes: out, maxFragSize: q.maxFrag, boundaries: q.pieces.map((p) => p.start).filter((s) => s > 0), id };
+  return { bytes: out, maxFragSize: q.maxFrag, boundaries: q.pieces.map((p) => p.start).filter((s) => s > 0), id, unfragLen: head.length, nextHeader: q.firstNext };
 }
 
 /** In the unfragmentable part of an IPv6 header chain, point the last next-header at `next`. */

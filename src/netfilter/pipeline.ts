@@ -268,8 +268,7 @@ export class Pipeline {
       throw new Drop('TTL expired');
     }
     const mtu = this.host.mtu(dev);
-    const len = pkt.ipEnd - pkt.l3Off;
-    if (len > mtu && (pkt.family === 6 || pkt.dontFrag)) {
+    if (this.exceedsMtu(pkt, mtu)) {
       this.emitError(ctx, res, 'frag-needed', mtu);
       throw new Drop('packet too big');
     }
@@ -285,6 +284,17 @@ export class Pipeline {
     this.runHook(ctx, res, false);
     this.postrouting(ctx, res, dev);
     res.verdict = 'FORWARDED';
+  }
+
+  /**
+   * ip_exceeds_mtu / ip6_pkt_too_big: a datagram reassembled by conntrack is too big only when one
+   * of its original fragments was; IPv4 without DF is fragmented instead.
+   */
+  private exceedsMtu(pkt: PacketView, mtu: number): boolean {
+    if (pkt.ipEnd - pkt.l3Off <= mtu) return false;
+    if (pkt.family === 4 && !pkt.dontFrag) return false;
+    if (this.reasm) return this.reasm.maxFragSize > mtu;
+    return true;
   }
 
   private postrouting(ctx: PacketContext, res: PacketOutcome, dev: string): void {
@@ -324,8 +334,7 @@ export class Pipeline {
       return fragment4(whole, mtu, r?.maxFragSize ?? 0, r?.boundaries ?? []);
     }
     if (!r) return [whole];
-    const unfrag = pkt.ipHdrLen - (pkt.l4Off >= 0 ? pkt.l4Off - pkt.l3Off - pkt.ipHdrLen : 0);
-    return fragment6(whole, Math.min(unfrag, 40), pkt.proto, r.id, mtu, r.maxFragSize, r.boundaries);
+    return fragment6(whole, r.unfragLen, r.nextHeader, r.id, mtu, r.maxFragSize, r.boundaries);
   }
 
   /** A packet sent by a local process of the host (an outbound capture record). */
