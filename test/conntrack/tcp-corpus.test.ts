@@ -130,6 +130,17 @@ function recordResize(conn: ReturnType<TcpSim['send']>['conn'], sim: TcpSim, vie
   seqAdjRecord(conn.proto.seqAdj, dir, view.tcpSeq, delta);
 }
 
+/**
+ * Scenarios whose TCP events come from parts of the box this harness does not simulate; the full
+ * replay (test/conformance/kernel.test.ts) checks them end to end.
+ */
+const NEEDS_THE_PIPELINE: Record<string, string> = {
+  r_match_connlimit_1: 'REJECT --reject-with tcp-reset moves the entry to CLOSE (nf_conntrack_set_closing)',
+  r_match_string_1: 'REJECT --reject-with tcp-reset moves the entry to CLOSE (nf_conntrack_set_closing)',
+  r_reject_7: 'REJECT --reject-with tcp-reset moves the entry to CLOSE (nf_conntrack_set_closing)',
+  r_tcp_state_3: 'an UPDATE whose state the event message does not carry (ctnetlink sends PROTOINFO only when it changed)',
+};
+
 describe('tcp tracker against the whole kernel corpus', () => {
   const dirs = listScenarioDirs();
 
@@ -138,7 +149,9 @@ describe('tcp tracker against the whole kernel corpus', () => {
   });
 
   for (const dir of dirs) {
-    it(basename(dir), () => {
+    const name = basename(dir);
+    const skip = NEEDS_THE_PIPELINE[name];
+    it(name, skip ? { skip: `${skip}: checked by the full replay` } : {}, () => {
       assert.deepEqual(replay(dir), []);
     });
   }
