@@ -70,7 +70,7 @@ export function registerReplay(program: Command): void {
     .option('--iptables <file>', 'iptables-save text (IPv4)')
     .option('--ip6tables <file>', 'ip6tables-save text (IPv6)')
     .option('--nft <file>', 'nft -f text')
-    .option('--sysctl <name=value...>', 'override a sysctl (repeatable)', collect, [])
+    .option('--sysctl <name=value>', 'override a sysctl, e.g. net.netfilter.nf_conntrack_tcp_loose=0 (repeatable)', collect, [])
     .option('--jsonl <file>', 'per-packet results, one JSON object a line (the replay contract)')
     .option('--conntrack <file>', 'final table as conntrack -L prints it')
     .option('--expect <file>', 'final expectation table as conntrack -L expect prints it')
