@@ -20,6 +20,7 @@ import { type CtEngine, type NatEngine, Pipeline, type PacketOutcome } from '../
 import { decodeFrame } from '../packet/decode.js';
 import { PacketView, Proto } from '../packet/view.js';
 import type { HostConfig } from './config.js';
+import type { HelperEngine } from '../helpers/index.js';
 import { RoutingTable } from './routing.js';
 import { HostStack } from './stack.js';
 import { HostSysctls } from './sysctl.js';
@@ -33,8 +34,8 @@ export interface HostOptions {
   sysctl?: Record<string, string | number>;
   /** NAT engine, when built with one. */
   nat?: (ct: ConntrackTable, host: Host) => NatEngine;
-  /** Conntrack helpers: returns the confirm-time hook that runs a connection's helper. */
-  helpers?: (ct: ConntrackTable, host: Host, nat: NatEngine | null) => (ctx: PacketContext) => boolean;
+  /** Conntrack helpers (FTP, TFTP, SIP, ...) and their expectation table. */
+  helpers?: (ct: ConntrackTable, host: Host, nat: NatEngine | null) => HelperEngine;
 }
 
 export interface HostResult extends PacketOutcome {
@@ -66,6 +67,9 @@ export class Host {
   private readonly pipeline: Pipeline;
   private readonly view = new PacketView();
   private pendingEvents: string[] = [];
+  private pendingExpEvents: string[] = [];
+  /** The helpers and expectation table, when the host was built with them. */
+  readonly helpers: HelperEngine | null;
   private lastTime = 0;
 
   constructor(
@@ -104,7 +108,11 @@ export class Host {
     });
     this.pipeline.contextHook = (ctx) => this.decorate(ctx);
     // nf_confirm: the connection's helper first, then NAT's sequence adjustment.
-    if (opts.helpers) this.pipeline.confirmHooks.push(opts.helpers(ct, this, nat));
+    this.helpers = opts.helpers ? opts.helpers(ct, this, nat) : null;
+    if (this.helpers) {
+      this.pipeline.confirmHooks.push(this.helpers.confirmHook);
+      this.helpers.onExpectEvent((line) => this.pendingExpEvents.push(line));
+    }
     if (nat) this.pipeline.confirmHooks.push((ctx) => nat.adjustSequence(ctx));
   }
 
@@ -141,6 +149,7 @@ export class Host {
     this.lastTime = Math.max(this.lastTime, now);
     this.stack.setTime(now);
     this.pipeline.defrag.expire(now);
+    this.helpers?.expire(now);
     this.conntrack.expire(now);
   }
 
@@ -151,16 +160,25 @@ export class Host {
     return frame.slice(v.l3Off, Math.max(v.ipEnd, Math.min(frame.length, v.l3Off + v.ipTotalLen)));
   }
 
+  /** Conntrack events, then expectation events (the contract's order). */
   private finish(res: PacketOutcome): HostResult {
-    const events = this.pendingEvents;
+    const events = this.pendingEvents.concat(this.pendingExpEvents);
     this.pendingEvents = [];
+    this.pendingExpEvents = [];
     return Object.assign(res, { events });
   }
 
   /** `conntrack -L` lines now (or at `now`). */
   listConntrack(now = this.lastTime): string[] {
+    this.helpers?.expire(now);
     this.conntrack.expire(now);
     return formatConntrackList(this.conntrack, now);
+  }
+
+  /** `conntrack -L expect` lines now (or at `now`). */
+  listExpect(now = this.lastTime): string[] {
+    this.helpers?.expire(now);
+    return this.helpers ? this.helpers.listExpect(now) : [];
   }
 }
 

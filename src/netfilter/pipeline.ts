@@ -12,7 +12,7 @@
  * between the built-in steps. A drop anywhere is final; a connection created by a dropped packet
  * is discarded before confirmation, so it leaves no entry and no event.
  */
-import { decodeIp } from '../packet/decode.js';
+import { decodeIp, icmpIsErrorType } from '../packet/decode.js';
 import { verifyIpv4Header, csumReplace16, put16 } from '../packet/checksum.js';
 import { PacketView, Proto } from '../packet/view.js';
 import { type Action, CtStateBit, Hook, type PacketContext } from './context.js';
@@ -236,7 +236,7 @@ export class Pipeline {
       if (route.kind === 'unreachable') {
         if (route.icmp) {
           const err = this.host.routeError(ctx.pkt, iif, route.icmp);
-          if (err) this.generated(err, now, res, null);
+          if (err) this.generated(err, now, res, this.errorAttach(ctx, err));
         }
         throw new Drop(`no route (${route.icmp ?? 'blackhole'})`);
       }
@@ -257,7 +257,7 @@ export class Pipeline {
     this.runHook(ctx, res, false);
     res.verdict = 'LOCAL_IN';
     res.log.push(...drain(ctx));
-    this.host.deliverLocal(ctx, (bytes, attach) => this.generated(bytes, ctx.now, res, attach));
+    this.host.deliverLocal(ctx, (bytes, attach) => this.generated(bytes, ctx.now, res, attach ?? this.errorAttach(ctx, bytes)));
   }
 
   private forward(ctx: PacketContext, res: PacketOutcome, dev: string): void {
@@ -277,7 +277,7 @@ export class Pipeline {
     // ICMP redirect (before the FORWARD hook, whatever FORWARD then decides).
     if (dev === ctx.iif) {
       const redirect = this.host.redirect(pkt, ctx.iif, ctx.mark);
-      if (redirect) this.generated(redirect, ctx.now, res, null);
+      if (redirect) this.generated(redirect, ctx.now, res, this.errorAttach(ctx, redirect));
     }
     ctx.hook = Hook.FORWARD;
     ctx.oif = dev;
@@ -397,9 +397,23 @@ export class Pipeline {
     res.log.push(...sub.log);
   }
 
+  /**
+   * icmp_send / icmpv6_send attach an ICMP error to the connection of the packet it is about
+   * (icmp_glue_bits -> nf_ct_attach): RELATED, in the other direction. Other packets the host
+   * writes (echo replies, its TCP stack's RSTs) meet conntrack like any local packet.
+   */
+  private errorAttach(ctx: PacketContext, bytes: Uint8Array): AttachInfo | null {
+    if (!ctx.ct) return null;
+    const v4 = (bytes[0]! >> 4) === 4;
+    const proto = v4 ? bytes[9] : bytes[6];
+    const type = v4 ? bytes[(bytes[0]! & 15) * 4] : bytes[40];
+    const isError = v4 ? proto === Proto.ICMP && icmpIsErrorType(type!) : proto === Proto.ICMPV6 && type! < 128;
+    return isError ? relatedTo(ctx) : null;
+  }
+
   private emitError(ctx: PacketContext, res: PacketOutcome, type: Parameters<HostServices['icmpError']>[2], mtu: number): void {
     const bytes = this.host.icmpError(ctx.pkt, ctx.iif, type, mtu);
-    if (bytes) this.generated(bytes, ctx.now, res, null);
+    if (bytes) this.generated(bytes, ctx.now, res, this.errorAttach(ctx, bytes));
   }
 
   private dropped(ctx: PacketContext, res: PacketOutcome, why: string): void {
@@ -504,15 +518,12 @@ export class Pipeline {
     if (action.kind === 'reject') {
       const bytes = this.host.rejectPacket(ctx.pkt, action.with, ctx.hook, ctx.iif);
       if (bytes) {
-        // nf_send_reset ends with nf_ct_attach: the RST rides on the offending packet's
-        // connection, RELATED, in the other direction, so conntrack neither creates nor confirms
-        // anything for it. REJECT's ICMP errors go out through icmp_send unattached and meet
-        // conntrack like any local packet.
-        const attach: AttachInfo | null =
-          ctx.ct && action.with === 'tcp-reset' ? { ct: ctx.ct, state: CtStateBit.RELATED, dir: ctx.ctDir === 0 ? 1 : 0 } : null;
-        // nf_send_reset marks the entry closing before the RST goes out, so the RST's own
-        // confirmation delivers that UPDATE.
-        if (attach && ctx.ct) this.ct.setClosing(ctx.ct, ctx.now);
+        // nf_send_reset attaches its RST to the offending packet's connection (nf_ct_attach) and
+        // marks the entry closing before the RST goes out, so the RST's own confirmation delivers
+        // that UPDATE; REJECT's ICMP errors are attached by icmp_send like any other error.
+        const isReset = action.with === 'tcp-reset';
+        const attach = isReset ? (ctx.ct ? relatedTo(ctx) : null) : this.errorAttach(ctx, bytes);
+        if (isReset && ctx.ct) this.ct.setClosing(ctx.ct, ctx.now);
         this.generated(bytes, ctx.now, res, attach);
       }
       return;
@@ -531,6 +542,11 @@ export class NatUnavailable extends Error {
 
 function emptyOutcome(): PacketOutcome {
   return { verdict: 'DROPPED', ctstate: null, ctdir: null, out: [], rules: [], dropReason: '', log: [], lookedUp: false, genRules: [] };
+}
+
+/** nf_ct_attach: RELATED to the context's connection, in the other direction. */
+function relatedTo(ctx: PacketContext): AttachInfo {
+  return { ct: ctx.ct, state: CtStateBit.RELATED, dir: ctx.ctDir === 0 ? 1 : 0 };
 }
 
 /** The input's rules, then those of the packets the host generated because of it. */

@@ -15,6 +15,7 @@ import { type ParseOptions, parseNft } from './parse.js';
 import { type Field, NftSet } from './sets.js';
 import { fieldOf } from './values.js';
 import { parseProtocol } from '../rules/values.js';
+import { helperRefusal } from '../helpers/registry.js';
 
 export type { NftError };
 
@@ -34,7 +35,6 @@ const STD_PRIOS: readonly (readonly [string, number])[] = [
   ['raw', -300], ['mangle', -150], ['dstnat', -100], ['filter', 0], ['security', 50], ['srcnat', 100],
 ];
 const HOOKS = ['prerouting', 'input', 'forward', 'output', 'postrouting', 'ingress', 'egress'];
-const HELPERS = new Set(['ftp', 'tftp', 'sip', 'irc', 'h323', 'amanda', 'pptp', 'sane', 'snmp', 'netbios-ns', 'RAS', 'Q.931']);
 
 /** Whether a named priority is valid for the family and hook (nft's std_prio_family_hook_compat). */
 export function stdPrioCompatible(value: number, family: Family, hook: string): boolean {
@@ -402,8 +402,14 @@ class Loader {
       case 'ct helper': {
         const helper = get('type') as string | undefined;
         if (helper === undefined) this.fail(o.pos, `ct helper ${o.name}: type is missing`);
-        if (!HELPERS.has(helper)) this.fail(o.pos, `Could not process rule: No such file or directory: conntrack helper "${helper}"`);
-        return { kind: 'ct helper', helper, protocol: proto(), l3proto: l3() };
+        const protocol = proto();
+        const l3proto = l3();
+        // Only helpers ctkit implements load (the kernel refuses unknown ones; one that did
+        // nothing would make the replay lie).
+        if (helperRefusal(helper, l3proto === 10 ? 6 : 4, protocol) !== null) {
+          this.fail(o.pos, `Could not process rule: No such file or directory: conntrack helper "${helper}"`);
+        }
+        return { kind: 'ct helper', helper, protocol, l3proto };
       }
       case 'ct timeout':
         return { kind: 'ct timeout', protocol: proto(), l3proto: l3(), policy: (get('policy') as [string, number][]) ?? [] };

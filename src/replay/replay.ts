@@ -18,6 +18,7 @@ import type { BaseChain } from '../netfilter/chain.js';
 import { Ruleset } from '../rules/model.js';
 import { loadIptables } from '../rules/parse.js';
 import { createNat } from '../nat/index.js';
+import { asHelperNat, createHelpers, subnetBroadcastMask } from '../helpers/index.js';
 import { loadNft } from '../nft/load.js';
 import { nftBaseChains } from '../nft/chains.js';
 
@@ -93,7 +94,13 @@ export class Replayer {
       if (opts.ip6tables !== undefined) loadIptables(rs, opts.ip6tables, { file: opts.files?.ip6tables ?? 'ip6tables rules', family: 6, counters: false });
       chains.push(...iptablesBaseChains(rs));
     }
-    this.host = new Host(cfg, { chains, seed: opts.seed ?? 1, sysctl: opts.sysctl, nat: createNat });
+    this.host = new Host(cfg, {
+      chains,
+      seed: opts.seed ?? 1,
+      sysctl: opts.sysctl,
+      nat: createNat,
+      helpers: (ct, host, nat) => createHelpers(ct, { nat: asHelperNat(nat), broadcastMask: subnetBroadcastMask(host.routing.interfaces) }),
+    });
   }
 
   /** Replays one capture record. */
@@ -113,7 +120,7 @@ export class Replayer {
 
   /** The final tables, timeouts counted down from the last packet's time. */
   finish(): { conntrack: string[]; expect: string[] } {
-    return { conntrack: this.host.listConntrack(this.lastTime), expect: [] };
+    return { conntrack: this.host.listConntrack(this.lastTime), expect: this.host.listExpect(this.lastTime) };
   }
 }
 

@@ -16,6 +16,7 @@ import { Verdict } from '../model.js';
 import { parseUint, protocolName } from '../values.js';
 import { BaseTarget, H, requireTable } from './common.js';
 import type { ExtContext, ExtParser, TargetExtension } from './types.js';
+import { helperRefusal } from '../../helpers/registry.js';
 
 /** Event names and their IPCT_* bit numbers, in print order. */
 const CT_EVENTS: readonly (readonly [string, number])[] = [
@@ -31,21 +32,6 @@ const CT_EVENTS: readonly (readonly [string, number])[] = [
   ['secmark', 9],
 ];
 const EXP_EVENTS: readonly (readonly [string, number])[] = [['new', 0]];
-
-/** Conntrack helpers the kernel provides, with the protocols they register for. */
-const HELPERS: Readonly<Record<string, readonly number[]>> = {
-  ftp: [6],
-  tftp: [17],
-  irc: [6],
-  sip: [6, 17],
-  pptp: [6],
-  amanda: [17],
-  'netbios-ns': [17],
-  snmp: [17],
-  sane: [6],
-  'RAS': [17],
-  'Q.931': [6],
-};
 
 const ZONE_ORIG = 1;
 const ZONE_REPLY = 2;
@@ -190,10 +176,10 @@ class CtParser implements ExtParser<CtTarget> {
       // the kernel makes the packet untracked and looks at nothing else
     } else if (this.helper !== '') {
       if (cx.proto === 0 || cx.protoInvert) fail('CT: You must specify a L4 protocol and not use inversions on it (for --helper)');
-      const protos = HELPERS[this.helper];
-      if (protos === undefined || !protos.includes(cx.proto)) {
-        fail(`CT: No such helper "${this.helper}" for protocol ${protocolName(cx.proto) ?? cx.proto} (the kernel refuses it)`);
-      }
+      // Only helpers ctkit implements load: the kernel refuses names it has no helper for, and
+      // a helper that would silently do nothing would make the replay lie.
+      const refusal = helperRefusal(this.helper, cx.family, cx.proto);
+      if (refusal !== null) fail(`CT: ${refusal} for protocol ${protocolName(cx.proto) ?? cx.proto} (the kernel refuses it)`);
     }
     if (!this.notrack && this.timeout !== '') fail(`CT: No such timeout policy "${this.timeout}" (timeout policies are not defined by iptables rules; the kernel refuses it)`);
     return new CtTarget(this.alias, this.notrack, this.helper, this.timeout, this.ctEvents, this.expEvents, this.zone, this.zoneDir, this.zoneMark);
