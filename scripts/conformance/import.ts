@@ -4,7 +4,7 @@
  *
  *   npx tsx scripts/conformance/import.ts [SOURCE_DIR ...] [--to DIR] [--only SUBSTR]
  *
- * SOURCE_DIR defaults to /work/shared/conformance/scenarios. Copied as they are: capture.pcapng,
+ * SOURCE_DIR defaults to ../shared/conformance/scenarios. Copied as they are: capture.pcapng,
  * host.json, rules.v4 / rules.v6 / rules.nft, meta.json. kernel.json is slimmed (see slimKernel):
  * the recorder's bulky `oracle` per packet (tables after each packet, probe stages, raw trace) and
  * the `final` raw dumps are not used by the comparison and are dropped, keeping per packet only
@@ -18,7 +18,7 @@ import { basename, join } from 'node:path';
 import type { KernelRecording } from '../../src/conformance/types.js';
 import { fixturesDir, listScenarioDirs } from './lib/corpus.js';
 
-const DEFAULT_SOURCE = '/work/shared/conformance/scenarios';
+const DEFAULT_SOURCE = '../shared/conformance/scenarios';
 /** Files copied unchanged when present. */
 const COPIED = ['capture.pcapng', 'host.json', 'rules.v4', 'rules.v6', 'rules.nft', 'meta.json'];
 /** Per-packet oracle fields kept (human notes only). */

@@ -32,7 +32,7 @@ export const RULES_FIXTURES = join(repoRoot(), 'test', 'rules', 'fixtures');
  * The kernel conformance corpus directories present: the repository's copy (whose kernel.json
  * keeps no final tables) and the full recordings when they are around.
  */
-export const CORPUS_DIRS = [join(repoRoot(), 'test', 'fixtures', 'conformance'), '/work/shared/conformance/scenarios'].filter((d) => existsSync(d));
+export const CORPUS_DIRS = [join(repoRoot(), 'test', 'fixtures', 'conformance'), join(process.cwd(), '..', 'shared', 'conformance', 'scenarios')].filter((d) => existsSync(d));
 
 /** A context for an IP packet (or a frame of `linktype`). */
 export function ctxFor(bytes: Uint8Array, over: Partial<PacketContext> = {}, linktype?: number): PacketContext {

@@ -3,7 +3,7 @@
 
     record_live.py --name NAME --out examples/NAME --rules RULES.v4 [--sysctl K=V ...] < PLAN
 
-Uses the shared conformance recorder (/work/shared/conformance/tools, or $CONFORMANCE_TOOLS):
+Uses the shared conformance recorder (../shared/conformance/tools beside the repository, or $CONFORMANCE_TOOLS):
 live.py builds the router namespace (r_cli 10.0.1.1/24, r_srv 10.0.2.1/24, r_wan 203.0.113.1/24,
 default route via 203.0.113.254) and one endpoint namespace per side (client 10.0.1.2, server
 10.0.2.2, wan 203.0.113.2), loads the ruleset, and runs tcpdump on every router interface while
@@ -34,7 +34,7 @@ import socket
 import sys
 import time
 
-TOOLS = os.environ.get("CONFORMANCE_TOOLS", "/work/shared/conformance/tools")
+TOOLS = os.environ.get("CONFORMANCE_TOOLS", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "..", "shared", "conformance", "tools"))
 os.environ.setdefault("ORC_PREFIX", "exm")
 sys.path.insert(0, TOOLS)
 
