@@ -55,6 +55,8 @@ export interface ReplayCliOptions {
   expect?: string;
   in?: string;
   pcapngOut?: string;
+  rulesOut?: string;
+  listRules?: boolean;
   seed?: string;
   quiet?: boolean;
   saveTable?: string;
@@ -78,6 +80,8 @@ export function registerReplay(program: Command): void {
     .option('--pcapng-out <file>', 'every packet the host transmitted, one interface block per host interface')
     .option('--save-table <file>', 'final connection table as a snapshot, for ctkit conntrack --table')
     .option('--events <file>', 'every conntrack event, one JSON object a line (time, the conntrack -E line), for ctkit conntrack -E')
+    .option('--rules-out <file>', 'the rulesets with their final counters (iptables-save -c, nft list ruleset)')
+    .option('--list-rules', 'print the rulesets with counters as iptables -L -n -v --line-numbers / nft list ruleset after the summary')
     .option('--seed <n>', 'seed for hashing and random choices (default: random)')
     .option('-q, --quiet', 'no per-packet trace on stdout, only the summary')
     .action(runAction(async (capture: string, options: ReplayCliOptions) => {
@@ -172,6 +176,8 @@ export async function replayFile(capture: string, o: ReplayCliOptions, stdout: O
   await jsonl?.close();
   await pcap?.close();
   await human.summary(fin.conntrack);
+  if (o.rulesOut) await writeWhole(o.rulesOut, replayer.rulesText().split('\n').slice(0, -1));
+  if (o.listRules) await stdout.write(replayer.rulesText(true));
   return n;
 }
 

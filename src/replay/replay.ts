@@ -15,7 +15,10 @@ import { Host, type HostResult } from '../host/host.js';
 import { iptablesBaseChains } from '../netfilter/iptables-chains.js';
 import type { BaseChain } from '../netfilter/chain.js';
 
-import { Ruleset } from '../rules/model.js';
+import { Ruleset, SAVE_TABLE_ORDER } from '../rules/model.js';
+import type { NftRuleset } from '../nft/model.js';
+import { iptablesList, iptablesSave } from '../format/iptables.js';
+import { formatNftRuleset } from '../format/nft.js';
 import { loadIptables } from '../rules/parse.js';
 import { createNat } from '../nat/index.js';
 import { asHelperNat, createHelpers, subnetBroadcastMask } from '../helpers/index.js';
@@ -73,6 +76,9 @@ function isHostConfig(h: unknown): h is HostConfig {
 
 export class Replayer {
   readonly host: Host;
+  /** The loaded rulesets (their counters move as packets are replayed). */
+  readonly iptables: Ruleset | null = null;
+  readonly nft: NftRuleset | null = null;
   private index = 0;
   private lastTime = 0;
 
@@ -87,12 +93,14 @@ export class Replayer {
     if (opts.nft !== undefined) {
       const rs = loadNft(opts.nft, { file: opts.files?.nft ?? 'nft ruleset', include: opts.include });
       chains.push(...nftBaseChains(rs));
+      this.nft = rs;
     }
     if (opts.iptables !== undefined || opts.ip6tables !== undefined) {
       const rs = new Ruleset();
       if (opts.iptables !== undefined) loadIptables(rs, opts.iptables, { file: opts.files?.iptables ?? 'iptables rules', family: 4, counters: false });
       if (opts.ip6tables !== undefined) loadIptables(rs, opts.ip6tables, { file: opts.files?.ip6tables ?? 'ip6tables rules', family: 6, counters: false });
       chains.push(...iptablesBaseChains(rs));
+      this.iptables = rs;
     }
     this.host = new Host(cfg, {
       chains,
@@ -116,6 +124,25 @@ export class Replayer {
       throw new ReplayError(`${this.opts.files?.capture ?? 'capture'}: packet ${rec.index} names no interface (use --in IFACE for a classic pcap)`);
     }
     return toResult(i, iface, this.host.receive(rec.data, rec.linktype, iface, now));
+  }
+
+  /**
+   * The rulesets with their counters now, as `iptables-save -c` / `ip6tables-save -c`, or
+   * `iptables -L -n -v --line-numbers` (`list`), and `nft list ruleset` print them.
+   */
+  rulesText(list = false): string {
+    let out = '';
+    if (this.iptables) {
+      for (const family of [4, 6] as const) {
+        if (list) {
+          for (const t of SAVE_TABLE_ORDER) {
+            if (this.iptables.table(family, t).present) out += `# ${family === 4 ? 'iptables' : 'ip6tables'} -t ${t} -L -n -v --line-numbers\n${iptablesList(this.iptables, family, t)}\n`;
+          }
+        } else out += iptablesSave(this.iptables, family, { counters: true, time: this.lastTime });
+      }
+    }
+    if (this.nft) out += formatNftRuleset(this.nft, { now: this.lastTime });
+    return out;
   }
 
   /** The final tables, timeouts counted down from the last packet's time. */
