@@ -147,3 +147,49 @@ export function tcpReset(seg: PacketView, o: ResetOptions): Uint8Array | null {
   pkt[hdr + 13] = flags;
   return finishL4(pkt);
 }
+
+export interface SynAckOptions {
+  /** Initial sequence number (the kernel's is keyed-random; callers derive one from their seed). */
+  isn: number;
+  /** MSS the host advertises (route MTU - 40 for IPv4, - 60 for IPv6). */
+  mss: number;
+  /** TSval when the SYN carried timestamps. */
+  tsVal: number;
+}
+
+/**
+ * The SYN-ACK a listening socket answers a SYN with, as Linux writes it: IP ID 0 with DF, TTL 64;
+ * options in tcp_options_write's order (MSS, SACK-permitted folded into the timestamp option when
+ * both apply, window scale 10 as 6.18 picks for its default tcp_rmem), each only when the SYN offered it; the window rounded down to a
+ * whole number of segments of 65535 (65160 with timestamps, 64240 without, for MSS 1460).
+ */
+export function tcpSynAck(syn: PacketView, o: SynAckOptions): Uint8Array {
+  const ts = syn.tcpTsVal >= 0;
+  const sack = syn.tcpSackPerm;
+  const ws = syn.tcpWscale >= 0;
+  const opts: number[] = [2, 4, (o.mss >> 8) & 0xff, o.mss & 0xff];
+  if (ts) {
+    opts.push(...(sack ? [4, 2] : [1, 1]), 8, 10, ...be32(o.tsVal), ...be32(syn.tcpTsVal));
+  } else if (sack) opts.push(1, 1, 4, 2);
+  if (ws) opts.push(1, 3, 3, 10);
+  const v6 = syn.family === 6;
+  const hdr = v6 ? 40 : 20;
+  const tcpLen = 20 + opts.length;
+  const pkt = new Uint8Array(hdr + tcpLen);
+  if (v6) writeIpv6(pkt, { tclass: 0, flowLabel: 0, hopLimit: 64, next: Proto.TCP, src: syn.dst, dst: syn.src }, tcpLen);
+  else writeIpv4(pkt, { tos: 0, id: 0, df: true, ttl: 64, proto: Proto.TCP, src: syn.dst[0]!, dst: syn.src[0]! }, pkt.length);
+  put16(pkt, hdr, syn.dport);
+  put16(pkt, hdr + 2, syn.sport);
+  put32(pkt, hdr + 4, o.isn >>> 0);
+  put32(pkt, hdr + 8, (syn.tcpSeq + 1) >>> 0);
+  pkt[hdr + 12] = (tcpLen / 4) << 4;
+  pkt[hdr + 13] = TcpFlag.SYN | TcpFlag.ACK;
+  const seg = o.mss - (ts ? 12 : 0);
+  put16(pkt, hdr + 14, Math.floor(65535 / seg) * seg);
+  pkt.set(opts, hdr + 20);
+  return finishL4(pkt);
+}
+
+function be32(n: number): number[] {
+  return [(n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff];
+}

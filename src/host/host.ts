@@ -82,7 +82,7 @@ export class Host {
     for (const [k, v] of Object.entries(opts.sysctl ?? {})) this.sysctl.set(k, v);
     this.conntrack = new ConntrackTable({ settings: this.sysctl.conntrack, seed: opts.seed ?? 1 });
     this.conntrack.onEvent((ev: CtEvent) => this.pendingEvents.push(formatEvent(ev)));
-    this.stack = new HostStack(config, this.routing, this.sysctl);
+    this.stack = new HostStack(config, this.routing, this.sysctl, opts.seed ?? 1);
     const ct = this.conntrack;
     const engine: CtEngine = {
       track: (pkt, hook, now, o) => {

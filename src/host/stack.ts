@@ -10,7 +10,7 @@ import { PacketView, Proto, TcpFlag, addrString } from '../packet/view.js';
 import type { Hook, PacketContext } from '../netfilter/context.js';
 import type { AttachInfo, HostServices, InputRoute } from '../netfilter/pipeline.js';
 import type { HostConfig, ListenerConfig } from './config.js';
-import { echoReply, icmpError4, icmpError6, tcpReset } from './answers.js';
+import { echoReply, icmpError4, icmpError6, tcpReset, tcpSynAck } from './answers.js';
 import { IcmpRateLimiter } from './ratelimit.js';
 import { inPrefix, RoutingTable, sameAddr } from './routing.js';
 import type { HostSysctls } from './sysctl.js';
@@ -100,6 +100,18 @@ const REDIRECT_NUMBER = 9;
 const REDIRECT_LOAD = 20;
 const REDIRECT_SILENCE = 20 * 1024;
 
+/** A 32-bit mix of a few numbers (murmur3's finaliser over a running combination). */
+function mix(a: number, b: number, c: number, d: number): number {
+  let h = (a ^ 0x9e3779b9) >>> 0;
+  for (const x of [b, c, d]) {
+    h = Math.imul(h ^ (x >>> 0), 0x85ebca6b);
+    h ^= h >>> 13;
+    h = Math.imul(h, 0xc2b2ae35);
+    h ^= h >>> 16;
+  }
+  return h >>> 0;
+}
+
 export class HostStack implements HostServices {
   private readonly limiter: IcmpRateLimiter;
   private now = 0;
@@ -108,6 +120,7 @@ export class HostStack implements HostServices {
     private readonly cfg: HostConfig,
     readonly routing: RoutingTable,
     private readonly sysctl: HostSysctls,
+    private readonly seed = 1,
   ) {
     this.limiter = new IcmpRateLimiter(
       () => sysctl.get('net.ipv4.icmp_ratelimit'),
@@ -267,11 +280,24 @@ export class HostStack implements HostServices {
   private tcpIn(pkt: PacketView, emit: (pkt: Uint8Array, attach: AttachInfo | null) => void): void {
     if (pkt.l4Off < 0 || pkt.malformed || !verifyL4Checksum(pkt)) return;
     if (this.listener('tcp', pkt)) {
-      throw new Error('local TCP listeners are not implemented yet (HOST.json "listen")');
+      // A listening socket answers a SYN with its SYN-ACK; what the application then does with
+      // the connection is not modelled, so later segments are taken in silently.
+      if ((pkt.tcpFlags & (TcpFlag.SYN | TcpFlag.ACK | TcpFlag.RST | TcpFlag.FIN)) === TcpFlag.SYN) emit(this.synAck(pkt), null);
+      return;
     }
     if (this.routing.addrType(pkt.family as 4 | 6, pkt.dst) !== 'LOCAL') return;
     const rst = tcpReset(pkt, { ttl: 64, df: true, tos: pkt.tos & ~3 });
     if (rst) emit(rst, null);
+  }
+
+  /** The SYN-ACK for `syn`: ISN and TSval keyed from the host's seed and the 4-tuple, as secure_tcp_seq keys them. */
+  private synAck(syn: PacketView): Uint8Array {
+    const family = syn.family as 4 | 6;
+    const back = this.routing.lookup({ family, dst: syn.src, src: null, iif: null, oif: null, mark: 0 });
+    const mtu = (back?.dev ? this.routing.iface(back.dev)?.mtu : undefined) ?? 1500;
+    const mss = mtu - (family === 6 ? 60 : 40); // the route's advmss, whatever the SYN offered
+    const key = mix(this.seed, syn.src[0]! ^ syn.src[3]!, syn.dst[0]! ^ syn.dst[3]!, (syn.sport << 16) | syn.dport);
+    return tcpSynAck(syn, { isn: key, mss, tsVal: mix(key, 0x5eed, 1, 2) });
   }
 
   private udpIn(pkt: PacketView, ctx: PacketContext, emit: (pkt: Uint8Array, attach: AttachInfo | null) => void): void {

@@ -174,3 +174,31 @@ test('a packet with a bad IPv4 header checksum never reaches conntrack', () => {
   assert.equal(r.verdict, 'DROPPED');
   assert.equal(r.ctstate, null);
 });
+
+test('a SYN to a declared listener gets the SYN-ACK Linux writes; a closed port still gets RST', () => {
+  const cfg = JSON.parse(HOST);
+  cfg.listen = [{ proto: 'tcp', port: 22 }, { proto: 'udp', port: 53 }];
+  const h = new Host(parseHostConfig(JSON.stringify(cfg)), { seed: 3 });
+  const s = ipv4({ src: '10.0.1.100', dst: '10.0.1.1', payload: tcp({ sport: 40000, dport: 22, seq: 1000, flags: 'S', win: 64240, options: { mss: 1460, sackPerm: true, ts: [777, 0], wscale: 7 } }) });
+  const r = h.receive(s, LinkType.RAW, 'r_cli', T0);
+  assert.equal(r.verdict, 'LOCAL_IN');
+  const sa = view(r.out[0]!.bytes);
+  assert.equal(sa.tcpFlags, 0x12);
+  assert.equal(sa.tcpAck, 1001);
+  assert.equal(sa.tcpMss, 1460);
+  assert.equal(sa.tcpWscale, 10); // as a real 6.18 listener answered in a namespace
+  assert.equal(sa.tcpSackPerm, true);
+  assert.equal(sa.tcpTsEcr, 777);
+  assert.equal(sa.tcpWindow, 65160);
+  assert.equal(sa.dontFrag, true);
+  assert.ok(verifyL4Checksum(sa));
+  assert.match(r.events.join('\n'), /SYN_RECV/);
+  // The handshake's ACK is taken by the socket: no answer.
+  const ack = ipv4({ src: '10.0.1.100', dst: '10.0.1.1', payload: tcp({ sport: 40000, dport: 22, seq: 1001, ack: sa.tcpSeq + 1, flags: 'A', win: 502 }) });
+  assert.equal(h.receive(ack, LinkType.RAW, 'r_cli', T0 + 0.01).out.length, 0);
+  // A UDP socket takes datagrams: no port unreachable.
+  const u = ipv4({ src: '10.0.1.100', dst: '10.0.1.1', payload: udp({ sport: 5000, dport: 53, payload: 'q' }) });
+  assert.equal(h.receive(u, LinkType.RAW, 'r_cli', T0 + 0.02).out.length, 0);
+  const closed = h.receive(syn('10.0.1.100', '10.0.1.1', 23), LinkType.RAW, 'r_cli', T0 + 0.03);
+  assert.equal(view(closed.out[0]!.bytes).tcpFlags, 0x14);
+});
