@@ -11,10 +11,14 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { registerDump } from './dump.js';
 import { registerReplay } from './replay.js';
+import { registerBench } from './bench.js';
 import { registerHost } from './host.js';
+import { registerConntrack } from './conntrack.js';
+import { registerExplain } from './explain.js';
+import { registerDiff } from './diff.js';
 import { EXIT_USAGE, reportError } from './errors.js';
 
-const COMMANDS: ReadonlyArray<(program: Command) => void> = [registerDump, registerReplay, registerHost];
+const COMMANDS: ReadonlyArray<(program: Command) => void> = [registerDump, registerReplay, registerHost, registerConntrack, registerExplain, registerDiff, registerBench];
 
 /** ctkit's version, from the package.json above this module (dist/cli, src/cli or a test build). */
 function packageVersion(): string {
@@ -38,7 +42,7 @@ export function buildProgram(): Command {
   program
     .name('ctkit')
     .description('Linux conntrack, stateful firewall and NAT, replayed offline over captures')
-    .version(packageVersion())
+    .version(packageVersion(), '--version', 'output the version number') // -V belongs to `ctkit conntrack -V`
     .showHelpAfterError(false)
     .exitOverride()
     .configureOutput({

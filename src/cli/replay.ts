@@ -134,7 +134,11 @@ export async function replayFile(capture: string, o: ReplayCliOptions, stdout: O
   const jsonl = o.jsonl ? new FileSink(o.jsonl) : null;
   const events = o.events ? new FileSink(o.events) : null;
   let eventLines = '';
-  if (events) replayer.host.conntrack.onEvent((ev) => (eventLines += `${JSON.stringify(recordEvent(ev))}\n`));
+  let eventTime = 0;
+  if (events) {
+    replayer.host.conntrack.onEvent((ev) => (eventLines += `${JSON.stringify(recordEvent(ev))}\n`));
+    replayer.host.helpers?.onExpectEvent((line) => (eventLines += `${JSON.stringify({ time: eventTime, line, expect: true })}\n`));
+  }
   const flushEvents = async (): Promise<void> => {
     await events?.write(eventLines);
     eventLines = '';
@@ -147,6 +151,7 @@ export async function replayFile(capture: string, o: ReplayCliOptions, stdout: O
   let n = 0;
   const drain = async (): Promise<void> => {
     for (let p = reader.next(); p !== null; p = reader.next()) {
+      eventTime = p.time;
       const r = replayer.feed(p);
       n++;
       lastTime = Math.max(lastTime, p.time);
@@ -167,10 +172,11 @@ export async function replayFile(capture: string, o: ReplayCliOptions, stdout: O
   } finally {
     bar?.stop();
   }
+  eventTime = lastTime;
   const fin = replayer.finish();
   await flushEvents();
   await events?.close();
-  if (o.saveTable) writeTable(o.saveTable, replayer.host.conntrack, lastTime);
+  if (o.saveTable) writeTable(o.saveTable, replayer.host.conntrack, lastTime, fin.expect);
   if (o.conntrack) await writeWhole(o.conntrack, fin.conntrack);
   if (o.expect) await writeWhole(o.expect, fin.expect);
   await jsonl?.close();

@@ -157,7 +157,11 @@ export class Host {
     const v = decodeFrame(this.view, frame, linktype);
     if (v.family === 0 || v.l3Off < 0) return null;
     // A private copy: the pipeline rewrites it (TTL, NAT) and keeps it as the packet that left.
-    return frame.slice(v.l3Off, Math.max(v.ipEnd, Math.min(frame.length, v.l3Off + v.ipTotalLen)));
+    // (Not frame.slice: on a Node Buffer that is a view, and the capture bytes would change.)
+    const end = Math.max(v.ipEnd, Math.min(frame.length, v.l3Off + v.ipTotalLen));
+    const copy = new Uint8Array(end - v.l3Off);
+    copy.set(frame.subarray(v.l3Off, end));
+    return copy;
   }
 
   /** Conntrack events, then expectation events (the contract's order). */
