@@ -55,17 +55,13 @@ export function helperHost(hostJson: unknown, rules: Rules, seed = 1, extra: Omi
     if (rules.v6) loadIptables(rs, rules.v6, { file: 'rules.v6', family: 6, counters: false });
     chains.push(...iptablesBaseChains(rs));
   }
-  let helpers: HelperEngine | null = null;
   const host = new Host(cfg, {
     chains,
     seed,
     nat: createNat,
-    helpers: (ct, _host, nat) => {
-      helpers = createHelpers(ct, { ...extra, nat: asHelperNat(nat) });
-      return helpers.confirmHook;
-    },
+    helpers: (ct, _host, nat) => createHelpers(ct, { ...extra, nat: asHelperNat(nat) }),
   });
-  return { host, helpers: helpers! };
+  return { host, helpers: host.helpers! };
 }
 
 function readOptional(path: string): string | null {
@@ -80,14 +76,10 @@ export function replayWithHelpers(name: string, seed = 1): HelperReplay {
     { v4: readOptional(join(dir, 'rules.v4')), v6: readOptional(join(dir, 'rules.v6')), nft: readOptional(join(dir, 'rules.nft')) },
     seed,
   );
-  let expLines: string[] = [];
-  helpers.onExpectEvent((l) => expLines.push(l));
   const recs = readAll(new Uint8Array(readFileSync(join(dir, 'capture.pcapng'))), { name: 'capture' });
   let last = 0;
   const packets = recs.map((rec, i): ActualPacket => {
     last = Math.max(last, rec.time);
-    expLines = [];
-    helpers.expire(rec.time);
     const r = rec.direction === 'out' ? host.send(rec.data, rec.linktype, rec.time) : host.receive(rec.data, rec.linktype, rec.ifName!, rec.time);
     return {
       i,
@@ -97,7 +89,7 @@ export function replayWithHelpers(name: string, seed = 1): HelperReplay {
       ctdir: r.ctdir,
       out: r.out.map((o) => ({ iface: o.iface, hex: toHex(o.bytes), gen: o.gen })),
       rules: r.rules,
-      events: [...r.events, ...expLines],
+      events: r.events, // the host appends the expectation events after the connection events
     };
   });
   helpers.expire(last);
