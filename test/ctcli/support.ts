@@ -15,8 +15,9 @@ import { parseConnlabel } from '../../src/ctcli/labels.js';
 import type { LabelSource } from '../../src/ctcli/parse.js';
 import { runConntrack, type ConntrackResult } from '../../src/ctcli/run.js';
 import { Replayer } from '../../src/replay/replay.js';
+import { fixturesDir } from '../../scripts/conformance/lib/corpus.js';
 
-export const FIXTURES = join(fileURLToPath(new URL('.', import.meta.url)), '..', 'fixtures', 'conformance');
+export const FIXTURES = fixturesDir(); // test/fixtures/conformance, from test/ or dist-test/test/
 
 export interface Replayed {
   snapshot: TableSnapshot;
