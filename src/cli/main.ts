@@ -11,14 +11,13 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { registerDump } from './dump.js';
 import { registerReplay } from './replay.js';
-import { registerBench } from './bench.js';
 import { registerHost } from './host.js';
 import { registerConntrack } from './conntrack.js';
 import { registerExplain } from './explain.js';
 import { registerDiff } from './diff.js';
 import { EXIT_USAGE, reportError } from './errors.js';
 
-const COMMANDS: ReadonlyArray<(program: Command) => void> = [registerDump, registerReplay, registerHost, registerConntrack, registerExplain, registerDiff, registerBench];
+const COMMANDS: ReadonlyArray<(program: Command) => void> = [registerDump, registerReplay, registerHost, registerConntrack, registerExplain, registerDiff];
 
 /** ctkit's version, from the package.json above this module (dist/cli, src/cli or a test build). */
 function packageVersion(): string {
