@@ -26,8 +26,9 @@ import { loadNft } from '../../src/nft/load.js';
 import { toHex } from '../../src/replay/replay.js';
 import { Ruleset } from '../../src/rules/model.js';
 import { loadIptables } from '../../src/rules/parse.js';
+import { fixturesDir } from '../../scripts/conformance/lib/corpus.js';
 
-export const SCENARIOS = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'conformance');
+export const SCENARIOS = fixturesDir(); // test/fixtures/conformance, from test/ or dist-test/test/
 
 export interface HelperReplay {
   packets: ActualPacket[];
