@@ -179,7 +179,7 @@ class CtParser implements ExtParser<CtTarget> {
       // Only helpers ctkit implements load: the kernel refuses names it has no helper for, and
       // a helper that would silently do nothing would make the replay lie.
       const refusal = helperRefusal(this.helper, cx.family, cx.proto);
-      if (refusal !== null) fail(`CT: ${refusal} for protocol ${protocolName(cx.proto) ?? cx.proto} (the kernel refuses it)`);
+      if (refusal !== null) fail(`CT: No such helper "${this.helper}" for protocol ${protocolName(cx.proto) ?? cx.proto} (the kernel refuses it)`);
     }
     if (!this.notrack && this.timeout !== '') fail(`CT: No such timeout policy "${this.timeout}" (timeout policies are not defined by iptables rules; the kernel refuses it)`);
     return new CtTarget(this.alias, this.notrack, this.helper, this.timeout, this.ctEvents, this.expEvents, this.zone, this.zoneDir, this.zoneMark);
