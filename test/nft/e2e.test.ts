@@ -10,17 +10,8 @@ import { join } from 'node:path';
 import { compareScenario } from '../../src/conformance/compare.js';
 import { replayNftScenario, SCENARIOS } from './replay-nft.js';
 
-/** Failing for causes outside src/nft (see the report to the lead). */
-const KNOWN: Readonly<Record<string, string>> = {
-  gen_0001: 'tftp helper: the conntrack core creates no expectation for helpers assigned by `ct helper set`',
-  gen_0015: 'ftp helper: no expectation from a helper assigned after the conntrack lookup',
-  gen_0018: 'tftp helper: no expectation from a helper assigned after the conntrack lookup',
-  gen_0034: 'tftp helper: no expectation from a helper assigned after the conntrack lookup',
-  gen_0043: 'ftp helper: no expectation from a helper assigned after the conntrack lookup',
-  gen_0054: 'tftp helper: no expectation from a helper assigned after the conntrack lookup',
-  gen_0026: 'host REJECT answers an IP proto 41 packet; nf_send_unreach checks its (failing) checksum and sends nothing',
-  r_ipv6_frag_1: 'IPv6 fragments (pipeline / defrag)',
-};
+/** Scenarios that do not match yet, with the reason (none at the moment). */
+const KNOWN: Readonly<Record<string, string>> = {};
 
 for (const name of readdirSync(SCENARIOS).sort()) {
   const dir = join(SCENARIOS, name);
