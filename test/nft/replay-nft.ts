@@ -33,5 +33,5 @@ export function replayNftScenario(dir: string): NftReplay {
     return r.feed(rec);
   });
   const fin = r.finish();
-  return { actual: { packets, conntrack: fin.conntrack, expect: fin.expect, error: null }, ruleset: r.nft!, lastTime };
+  return { actual: { packets: packets.map((p) => ({ ...p })), conntrack: fin.conntrack, expect: fin.expect, error: null }, ruleset: r.nft!, lastTime };
 }
