@@ -181,7 +181,7 @@ export async function replayFile(capture: string, o: ReplayCliOptions, stdout: O
   if (o.expect) await writeWhole(o.expect, fin.expect);
   await jsonl?.close();
   await pcap?.close();
-  await human.summary(fin.conntrack);
+  await human.summary(fin.conntrack, replayer);
   if (o.rulesOut) await writeWhole(o.rulesOut, replayer.rulesText().split('\n').slice(0, -1));
   if (o.listRules) await stdout.write(replayer.rulesText(true));
   return n;
@@ -273,6 +273,7 @@ class HumanTrace {
   private readonly view = new PacketView();
   private readonly outView = new PacketView();
   private readonly verdicts = new Map<string, number>();
+  private readonly drops = new Map<string, number>();
   private readonly states = new Map<string, number>();
   private first = -1;
   private last = 0;
@@ -285,6 +286,7 @@ class HumanTrace {
 
   async packet(p: CapturedPacket, r: PacketResult): Promise<void> {
     bump(this.verdicts, r.verdict);
+    if (r.verdict === 'DROPPED') bump(this.drops, r.why ?? 'unknown');
     bump(this.states, r.ctstate ?? 'none');
     if (this.first < 0) this.first = p.time;
     this.last = p.time;
@@ -310,13 +312,17 @@ class HumanTrace {
     await this.out.write(text);
   }
 
-  async summary(table: string[]): Promise<void> {
+  async summary(table: string[], replayer: Replayer): Promise<void> {
     await this.flush();
     const total = [...this.verdicts.values()].reduce((a, b) => a + b, 0);
+    const never = replayer.rulesNeverHit();
     const lines = [
       pc.bold(`${total} packets over ${(this.last - Math.max(this.first, 0)).toFixed(3)} s`),
       `  verdicts: ${fmtCounts(this.verdicts)}`,
       `  ct states: ${fmtCounts(this.states)}`,
+      ...(this.drops.size ? ['  drops by cause:', ...[...this.drops.entries()].sort((a, b) => b[1] - a[1]).map(([k, v]) => `    ${v} ${k}`)] : []),
+      `  connections: ${fmtCounts(replayer.connectionsByState()) || 'none'}`,
+      ...(never.length ? [`  rules never hit (${never.length}):`, ...never.map((l) => `    ${l}`)] : []),
       pc.bold(`conntrack -L (${table.length} entries):`),
       ...table.map((l) => `  ${l}`),
     ];

@@ -437,7 +437,7 @@ export class Pipeline {
         const r = s.chain.run(ctx, res.rules);
         if (r.verdict === ChainVerdict.ACCEPT) continue;
         if (r.verdict === ChainVerdict.ACTION && r.action) this.carryOut(ctx, res, r.action);
-        throw new Drop(`${s.chain.label}: dropped`);
+        throw new Drop(`${r.verdict === ChainVerdict.ACTION ? 'rejected' : 'dropped'} by ${decider(res.rules, s.chain.label)}`);
       }
       switch (s.builtin) {
         case 'conntrack':
@@ -488,7 +488,7 @@ export class Pipeline {
     if (firstOfKind && chains.length > 0 && !(this.nat?.initialized(ctx, ctx.hook) ?? false)) {
       for (const c of chains) {
         const r = c.run(ctx, res.rules);
-        if (r.verdict === ChainVerdict.DROP) throw new Drop(`${c.label}: dropped`);
+        if (r.verdict === ChainVerdict.DROP) throw new Drop(`dropped by ${decider(res.rules, c.label)}`);
         if (r.verdict === ChainVerdict.ACTION && r.action) {
           action = r.action;
           decided = true;
@@ -542,6 +542,11 @@ export class NatUnavailable extends Error {
 
 function emptyOutcome(): PacketOutcome {
   return { verdict: 'DROPPED', ctstate: null, ctdir: null, out: [], rules: [], dropReason: '', log: [], lookedUp: false, genRules: [] };
+}
+
+/** The rule (or policy) that decided, from the trace: its last entry, else the chain's name. */
+function decider(trace: string[], chainLabel: string): string {
+  return trace.length ? trace[trace.length - 1]! : chainLabel;
 }
 
 /** nf_ct_attach: RELATED to the context's connection, in the other direction. */

@@ -17,7 +17,7 @@ import type { BaseChain } from '../netfilter/chain.js';
 
 import { Ruleset, SAVE_TABLE_ORDER } from '../rules/model.js';
 import type { NftRuleset } from '../nft/model.js';
-import { iptablesList, iptablesSave } from '../format/iptables.js';
+import { iptablesList, iptablesSave, ruleSpecText } from '../format/iptables.js';
 import { formatNftRuleset } from '../format/nft.js';
 import { loadIptables } from '../rules/parse.js';
 import { createNat } from '../nat/index.js';
@@ -60,6 +60,8 @@ export interface PacketResult {
   out: OutPacket[];
   rules: string[];
   events: string[];
+  /** Why a DROPPED packet was dropped, in words (an extra field the contract allows). */
+  why?: string;
 }
 
 /** The error for input ctkit cannot replay (a feature not implemented, a capture record without an interface). */
@@ -145,6 +147,35 @@ export class Replayer {
     return out;
   }
 
+  /** Rules whose counters never moved (`TABLE CHAIN N: -A ...`), iptables rulesets. */
+  rulesNeverHit(): string[] {
+    const out: string[] = [];
+    if (!this.iptables) return out;
+    for (const family of [4, 6] as const) {
+      for (const t of SAVE_TABLE_ORDER) {
+        const table = this.iptables.table(family, t);
+        if (!table.present) continue;
+        for (const chain of table.chains.values()) {
+          chain.rules.forEach((rule, i) => {
+            if (rule.counters.packets === 0) out.push(`${family === 6 ? 'ip6 ' : ''}${t} ${chain.name} ${i + 1}: -A ${chain.name}${ruleSpecText(rule)}`);
+          });
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Connections in the table by protocol and state ("tcp ESTABLISHED" -> count). */
+  connectionsByState(): Map<string, number> {
+    const m = new Map<string, number>();
+    for (const c of this.host.conntrack) {
+      const state = c.protoStateName();
+      const key = `${this.host.conntrack.trackerFor(c.orig.proto).name}${state ? ' ' + state : ''}`;
+      m.set(key, (m.get(key) ?? 0) + 1);
+    }
+    return m;
+  }
+
   /** The final tables, timeouts counted down from the last packet's time. */
   finish(): { conntrack: string[]; expect: string[] } {
     return { conntrack: this.host.listConntrack(this.lastTime), expect: this.host.listExpect(this.lastTime) };
@@ -161,6 +192,7 @@ function toResult(i: number, iface: string | null, r: HostResult): PacketResult 
     out: r.out.map((o) => ({ iface: o.iface, hex: toHex(o.bytes), gen: o.gen })),
     rules: r.rules,
     events: r.events,
+    ...(r.verdict === 'DROPPED' && r.dropReason ? { why: r.dropReason } : {}),
   };
 }
 
