@@ -15,7 +15,7 @@ import { tcpSetClosing, type TcpState } from '../conntrack/proto/tcp.js';
 import type { TrackedConn } from '../conntrack/tracker.js';
 import { formatConntrackList, formatEvent } from '../format/conntrack.js';
 import type { BaseChain } from '../netfilter/chain.js';
-import type { PacketContext } from '../netfilter/context.js';
+import type { CtHandle, CtTupleLike, PacketContext } from '../netfilter/context.js';
 import { type CtEngine, type NatEngine, Pipeline, type PacketOutcome } from '../netfilter/pipeline.js';
 import { decodeFrame } from '../packet/decode.js';
 import { PacketView, Proto } from '../packet/view.js';
@@ -116,22 +116,28 @@ export class Host {
     if (nat) this.pipeline.confirmHooks.push((ctx) => nat.adjustSequence(ctx));
   }
 
-  /** Extra context the host provides to matches (address types, conntrack lookups). */
+  /** Callbacks the host lends every packet's context (made once: the hot path allocates none). */
+  private readonly addrTypeFn = (family: 4 | 6, addr: Uint32Array, dev: string | null): number => RTN[this.routing.addrType(family, addr, dev)] ?? 0;
+  private readonly ctFindFn = (t: CtTupleLike, zone: number): CtHandle | null => this.conntrack.get(t, zone);
+  private readonly routeMtuFn = (family: 4 | 6, addr: Uint32Array): number => {
+    const r = this.routing.lookup({ family, dst: addr, src: null, iif: null, oif: null, mark: 0 });
+    return (r?.dev && this.routing.iface(r.dev)?.mtu) || 1500;
+  };
+
+  /** Extra context the host provides to matches (address types, conntrack lookups, route MTUs). */
   private decorate(ctx: PacketContext): void {
-    ctx.addrType = (family, addr, dev) => RTN[this.routing.addrType(family, addr, dev)] ?? 0;
-    ctx.ctFind = (t, zone) => this.conntrack.get(t, zone);
-    ctx.routeMtu = (family, addr) => {
-      const r = this.routing.lookup({ family, dst: addr, src: null, iif: null, oif: null, mark: 0 });
-      return (r?.dev && this.routing.iface(r.dev)?.mtu) || 1500;
-    };
+    ctx.addrType = this.addrTypeFn;
+    ctx.ctFind = this.ctFindFn;
+    ctx.routeMtu = this.routeMtuFn;
   }
 
   /** A frame of link type `linktype` arrives on interface `iface` at virtual time `now` (s). */
   receive(frame: Uint8Array, linktype: number, iface: string, now: number): HostResult {
     if (!this.routing.iface(iface)) throw new Error(`no interface named ${JSON.stringify(iface)} on this host`);
     const ip = this.ipOf(frame, linktype);
+    const mac = this.view.srcMacOff >= 0 ? new Uint8Array(frame.subarray(this.view.srcMacOff, this.view.srcMacOff + 6)) : null;
     this.tick(now);
-    const res = ip ? this.pipeline.ingress(ip, iface, now) : notIp();
+    const res = ip ? this.pipeline.ingress(ip, iface, now, mac) : notIp();
     return this.finish(res);
   }
 

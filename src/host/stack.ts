@@ -223,7 +223,7 @@ export class HostStack implements HostServices {
   }
 
   forwarding(family: 4 | 6, iif: string): boolean {
-    if (family === 4) return this.sysctl.ipForward || this.sysctl.get(`net.ipv4.conf.${iif}.forwarding`) !== 0;
+    if (family === 4) return this.sysctl.ipForward || this.sysctl.conf4(iif, 'forwarding') !== 0;
     return this.sysctl.ipv6Forward || this.sysctl.get(`net.ipv6.conf.${iif}.forwarding`) !== 0;
   }
 

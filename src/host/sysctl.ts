@@ -49,8 +49,12 @@ const GLOBAL: Record<string, number> = {
   'net.ipv6.icmp.echo_ignore_all': 0,
 };
 
+type Conf4Key = 'rp_filter' | 'accept_local' | 'route_localnet' | 'send_redirects' | 'shared_media' | 'log_martians' | 'src_valid_mark' | 'forwarding';
+
 export class HostSysctls {
   private readonly values = new Map<string, number>();
+  /** Resolved values by name: `get` runs per packet, so its answers are kept until the next `set`. */
+  private readonly cache = new Map<string, number>();
   readonly conntrack: ConntrackSettings = defaultSettings();
 
   constructor(readonly ifaceNames: string[]) {}
@@ -65,6 +69,8 @@ export class HostSysctls {
     const n = Number(String(value).trim());
     if (!Number.isInteger(n)) throw new Error(`sysctl ${key}: expected an integer, got ${JSON.stringify(value)}`);
     if (!this.known(key)) throw new Error(`sysctl ${key} is not modelled by ctkit`);
+    this.cache.clear();
+    this.confCache.clear();
     this.values.set(key, n);
     if (key === 'net.ipv4.ip_forward') this.values.set('net.ipv4.conf.all.forwarding', n);
     if (key === 'net.ipv4.conf.all.forwarding') this.values.set('net.ipv4.ip_forward', n);
@@ -80,6 +86,14 @@ export class HostSysctls {
   }
 
   get(key: string): number {
+    const hit = this.cache.get(key);
+    if (hit !== undefined) return hit;
+    const v = this.resolve(key);
+    this.cache.set(key, v);
+    return v;
+  }
+
+  private resolve(key: string): number {
     const v = this.values.get(key);
     if (v !== undefined) return v;
     if (key in GLOBAL) return GLOBAL[key]!;
@@ -96,13 +110,32 @@ export class HostSysctls {
     throw new Error(`sysctl ${key} is not modelled by ctkit`);
   }
 
+  /** Per-interface combined conf values, kept until the next `set` (conf4 runs per packet). */
+  private readonly confCache = new Map<string, Map<string, number>>();
+
   /** IPv4 conf value for an interface as the kernel combines it (IN_DEV_* macros). */
-  conf4(dev: string, key: 'rp_filter' | 'accept_local' | 'route_localnet' | 'send_redirects' | 'shared_media' | 'log_martians' | 'src_valid_mark'): number {
+  conf4(dev: string, key: Conf4Key): number {
+    let perDev = this.confCache.get(dev);
+    if (!perDev) {
+      perDev = new Map();
+      this.confCache.set(dev, perDev);
+    }
+    let v = perDev.get(key);
+    if (v === undefined) {
+      v = this.combine4(dev, key);
+      perDev.set(key, v);
+    }
+    return v;
+  }
+
+  private combine4(dev: string, key: Conf4Key): number {
     const all = this.get(`net.ipv4.conf.all.${key}`);
     const own = this.get(`net.ipv4.conf.${dev}.${key}`);
     switch (key) {
       case 'rp_filter':
         return Math.max(all, own); // IN_DEV_MAXCONF
+      case 'forwarding':
+        return own; // IN_DEV_FORWARD: the device's own (ip_forward propagates to every device)
       case 'send_redirects':
       case 'shared_media':
       case 'log_martians':

@@ -113,6 +113,8 @@ export interface PacketContext {
   ctZone: number;
   /** Lines written by LOG / NFLOG / nft log (prefix + packet description). */
   log: string[];
+  /** Source MAC of the frame the packet arrived in (6 bytes), null when the link has none. */
+  inMac?: Uint8Array | null;
 
   // ---- optional: set by targets, or provided by the host for some matches ----
   /** Set by a match that found the packet malformed (x_tables hotdrop): the rule walk drops it. */

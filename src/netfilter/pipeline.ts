@@ -207,11 +207,11 @@ export class Pipeline {
   }
 
   /** A packet arriving on `iif`: `ip` is its IP datagram (a private copy the pipeline may rewrite). */
-  ingress(ip: Uint8Array, iif: string, now: number): PacketOutcome {
-    return settle(this.walkIngress(ip, iif, now));
+  ingress(ip: Uint8Array, iif: string, now: number, srcMac: Uint8Array | null = null): PacketOutcome {
+    return settle(this.walkIngress(ip, iif, now, srcMac));
   }
 
-  private walkIngress(ip: Uint8Array, iif: string, now: number): PacketOutcome {
+  private walkIngress(ip: Uint8Array, iif: string, now: number, srcMac: Uint8Array | null): PacketOutcome {
     const res = emptyOutcome();
     let pkt = decodeIp(new PacketView(), ip);
     if (pkt.family === 0 || pkt.ipHdrError || (pkt.family === 4 && !verifyIpv4Header(pkt.buf, pkt.l3Off, pkt.ipHdrLen))) {
@@ -229,6 +229,7 @@ export class Pipeline {
       pkt = decodeIp(pkt, whole.bytes);
     }
     const ctx = this.newContext(pkt, Hook.PREROUTING, iif, null, now);
+    ctx.inMac = srcMac;
     try {
       this.runHook(ctx, res, true);
       const route = this.host.routeInput(pkt, iif, ctx.mark);

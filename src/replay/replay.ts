@@ -196,11 +196,32 @@ function toResult(i: number, iface: string | null, r: HostResult): PacketResult 
   };
 }
 
-const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+/** Both hex digits of every byte as two UTF-16 code units, for toHex. */
+const HEX_CODES = (() => {
+  const t = new Uint16Array(512);
+  const digits = '0123456789abcdef';
+  for (let b = 0; b < 256; b++) {
+    t[b * 2] = digits.charCodeAt(b >> 4);
+    t[b * 2 + 1] = digits.charCodeAt(b & 15);
+  }
+  return t;
+})();
+const HEX_CHUNK = 4096;
+const hexScratch = new Uint16Array(HEX_CHUNK * 2);
 
+/** Lower-case hex of the bytes (the contract's `out[].hex`), built in chunks of char codes. */
 export function toHex(b: Uint8Array): string {
   let s = '';
-  for (let i = 0; i < b.length; i++) s += HEX[b[i]!];
+  for (let start = 0; start < b.length; start += HEX_CHUNK) {
+    const end = Math.min(b.length, start + HEX_CHUNK);
+    let k = 0;
+    for (let i = start; i < end; i++) {
+      const x = b[i]! * 2;
+      hexScratch[k++] = HEX_CODES[x]!;
+      hexScratch[k++] = HEX_CODES[x + 1]!;
+    }
+    s += String.fromCharCode.apply(null, hexScratch.subarray(0, k) as unknown as number[]);
+  }
   return s;
 }
 

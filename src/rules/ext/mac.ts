@@ -17,10 +17,19 @@ export class MacMatch implements Match {
     readonly invert: boolean,
   ) {}
   match(ctx: PacketContext): boolean {
-    const pkt = ctx.pkt;
-    const o = pkt.srcMacOff;
-    if (o < 0 || ctx.iif === null) return false;
-    const b = pkt.buf;
+    if (ctx.iif === null) return false;
+    // The link header of the frame the packet arrived in (the kernel keeps it through
+    // PREROUTING, INPUT and FORWARD); none for links without one (raw IP): never a match.
+    let b: Uint8Array;
+    let o: number;
+    if (ctx.inMac) {
+      b = ctx.inMac;
+      o = 0;
+    } else {
+      b = ctx.pkt.buf;
+      o = ctx.pkt.srcMacOff;
+      if (o < 0) return false;
+    }
     let eq = true;
     for (let i = 0; i < 6; i++) if (b[o + i] !== this.mac[i]) eq = false;
     return eq !== this.invert;
