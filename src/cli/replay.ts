@@ -49,6 +49,7 @@ export interface ReplayCliOptions {
   iptables?: string;
   ip6tables?: string;
   nft?: string;
+  ipset?: string;
   sysctl?: string[];
   jsonl?: string;
   conntrack?: string;
@@ -72,6 +73,7 @@ export function registerReplay(program: Command): void {
     .option('--iptables <file>', 'iptables-save text (IPv4)')
     .option('--ip6tables <file>', 'ip6tables-save text (IPv6)')
     .option('--nft <file>', 'nft -f text')
+    .option('--ipset <file>', '`ipset save` text: the sets -m set refers to')
     .option('--sysctl <name=value>', 'override a sysctl, e.g. net.netfilter.nf_conntrack_tcp_loose=0 (repeatable)', collect, [])
     .option('--jsonl <file>', 'per-packet results, one JSON object a line (the replay contract)')
     .option('--conntrack <file>', 'final table as conntrack -L prints it')
@@ -119,8 +121,9 @@ export async function replayFile(capture: string, o: ReplayCliOptions, stdout: O
       iptables: o.iptables !== undefined ? readText(o.iptables) : undefined,
       ip6tables: o.ip6tables !== undefined ? readText(o.ip6tables) : undefined,
       nft: o.nft !== undefined ? readText(o.nft) : undefined,
+      ipset: o.ipset !== undefined ? readText(o.ipset) : undefined,
       sysctl: parseSysctls(o.sysctl ?? []),
-      files: { host: o.host, iptables: o.iptables, ip6tables: o.ip6tables, nft: o.nft, capture },
+      files: { host: o.host, iptables: o.iptables, ip6tables: o.ip6tables, nft: o.nft, capture, ipset: o.ipset },
       defaultIface: o.in,
       seed,
       include: (name, from) => readInclude(name, from),

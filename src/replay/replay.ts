@@ -33,10 +33,12 @@ export interface ReplayOptions {
   ip6tables?: string;
   /** nft -f text. */
   nft?: string;
+  /** `ipset save` text: the sets `-m set` / `-j SET` refer to (loaded before the rules). */
+  ipset?: string;
   /** Sysctl overrides by kernel name. */
   sysctl?: Record<string, string | number>;
   /** File names for error messages. */
-  files?: { host?: string; iptables?: string; ip6tables?: string; nft?: string; capture?: string };
+  files?: { host?: string; iptables?: string; ip6tables?: string; nft?: string; capture?: string; ipset?: string };
   /** Ingress interface for records that name none (classic pcap: --in). */
   defaultIface?: string;
   /** Seed of every random choice (hash keys, ids, NAT ports). */
@@ -99,6 +101,7 @@ export class Replayer {
     }
     if (opts.iptables !== undefined || opts.ip6tables !== undefined) {
       const rs = new Ruleset();
+      if (opts.ipset !== undefined) rs.ipsets.load(opts.ipset, { file: opts.files?.ipset ?? 'ipset save', now: 0 });
       if (opts.iptables !== undefined) loadIptables(rs, opts.iptables, { file: opts.files?.iptables ?? 'iptables rules', family: 4, counters: false });
       if (opts.ip6tables !== undefined) loadIptables(rs, opts.ip6tables, { file: opts.files?.ip6tables ?? 'ip6tables rules', family: 6, counters: false });
       chains.push(...iptablesBaseChains(rs));
