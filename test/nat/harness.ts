@@ -18,6 +18,7 @@ import { loadIptables } from '../../src/rules/parse.js';
 import { toHex } from '../../src/replay/replay.js';
 import { createNat } from '../../src/nat/index.js';
 import { fixturesDir } from '../../scripts/conformance/lib/corpus.js';
+import { Replayer } from '../../src/replay/replay.js';
 
 export const SCENARIOS = fixturesDir(); // test/fixtures/conformance, from test/ or dist-test/test/
 
@@ -28,33 +29,14 @@ export interface NatReplay {
   host: Host;
 }
 
-/** Replays scenario `name` with NAT; throws what the engine throws. */
+/** Replays scenario `name` through the library's Replayer (NAT and helpers wired); throws what the engine throws. */
 export function replayWithNat(name: string, seed = 1): NatReplay {
   const dir = join(SCENARIOS, name);
-  const cfg = hostConfigFromObject(JSON.parse(readFileSync(join(dir, 'host.json'), 'utf8')), 'host.json');
-  const rs = new Ruleset();
-  const v4 = join(dir, 'rules.v4');
-  const v6 = join(dir, 'rules.v6');
-  if (existsSync(v4)) loadIptables(rs, readFileSync(v4, 'utf8'), { file: 'rules.v4', family: 4, counters: false });
-  if (existsSync(v6)) loadIptables(rs, readFileSync(v6, 'utf8'), { file: 'rules.v6', family: 6, counters: false });
-  const host = new Host(cfg, { chains: iptablesBaseChains(rs), seed, nat: createNat });
-  const recs = readAll(new Uint8Array(readFileSync(join(dir, 'capture.pcapng'))), { name: 'capture' });
-  let last = 0;
-  const packets = recs.map((rec, i): ActualPacket => {
-    last = Math.max(last, rec.time);
-    const r = rec.direction === 'out' ? host.send(rec.data, rec.linktype, rec.time) : host.receive(rec.data, rec.linktype, rec.ifName!, rec.time);
-    return {
-      i,
-      iface: rec.direction === 'out' ? null : rec.ifName!,
-      verdict: r.verdict,
-      ctstate: r.ctstate,
-      ctdir: r.ctdir,
-      out: r.out.map((o) => ({ iface: o.iface, hex: toHex(o.bytes), gen: o.gen })),
-      rules: r.rules,
-      events: r.events,
-    };
-  });
-  return { packets, conntrack: host.listConntrack(last), expect: [], host };
+  const read = (f: string): string | undefined => (existsSync(join(dir, f)) ? readFileSync(join(dir, f), 'utf8') : undefined);
+  const r = new Replayer({ host: read('host.json')!, iptables: read('rules.v4'), ip6tables: read('rules.v6'), seed });
+  const packets = readAll(new Uint8Array(readFileSync(join(dir, 'capture.pcapng'))), { name: 'capture' }).map((rec): ActualPacket => ({ ...r.feed(rec) }));
+  const fin = r.finish();
+  return { packets, conntrack: fin.conntrack, expect: fin.expect, host: r.host };
 }
 
 /** Replays and compares scenario `name` with the kernel's answers. */

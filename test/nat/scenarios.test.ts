@@ -14,16 +14,8 @@ import { join } from 'node:path';
 import { formatComparison } from '../../src/conformance/compare.js';
 import { compareWithKernel, SCENARIOS } from './harness.js';
 
-const NOT_NAT: Record<string, string> = {
-  g_ftp_raw: 'the ftp helper (expectations, PORT mangling) is not built yet',
-  j_ftp_firstline: 'the ftp helper (expectations, PORT mangling) is not built yet',
-  gen_0045: 'the ftp helper (expectation of the data connection) is not built yet',
-  gen_0011: 'the tftp helper (expectation of the data connection) is not built yet',
-  gen_0041: 'pipeline: nat chains must also run for RELATED packets (REJECT\'s reset traverses nat POSTROUTING)',
-  gen_0047: 'pipeline: nat chains must also run for RELATED packets (REJECT\'s reset traverses nat POSTROUTING)',
-  gen_0060: 'pipeline: nat chains must also run for RELATED packets (REJECT\'s reset traverses nat POSTROUTING)',
-  r_reject_7: 'conntrack: the TCP reset REJECT sends moves the entry to CLOSE in the kernel',
-};
+/** Scenarios that do not match yet, with the reason (none at the moment). */
+const NOT_NAT: Record<string, string> = {};
 
 function hasNatTable(dir: string): boolean {
   return ['rules.v4', 'rules.v6'].some((f) => existsSync(join(dir, f)) && /^\*nat$/m.test(readFileSync(join(dir, f), 'utf8')));
