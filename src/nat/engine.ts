@@ -124,7 +124,10 @@ export class NatEngine implements PipelineNat {
       if (!invertTuple(this.target, this.next)) throw new Error('NAT: a chosen tuple without an inverse');
       this.ct.alterReplyTuple(conn, this.target);
       conn.status |= natBit(manip);
-      if (conn.helperName !== null && conn.protoNum === Proto.TCP) seqAdjRecordOf(conn);
+      // nf_nat_setup_info adds an empty seqadj extension for helped connections; ours lives in the
+      // TCP state, which an expected connection set up by its expectfn does not have yet: then the
+      // record is made when a helper first records an adjustment (an empty one changes nothing).
+      if (conn.helperName !== null && conn.protoNum === Proto.TCP && conn.proto != null) seqAdjRecordOf(conn);
     }
     if (manip === Manip.SRC) this.bysource.insert(this.extOf(conn));
     conn.status |= doneBit(manip);
