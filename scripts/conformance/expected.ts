@@ -11,14 +11,15 @@
 import { writeFileSync } from 'node:fs';
 
 import type { ComparisonResult } from '../../src/conformance/compare.js';
-import { expectedFailuresPath, listScenarioDirs, loadExpectedFailures, loadReplay, loadScenario, runScenario } from './lib/corpus.js';
+import { expectedFailuresPath, listScenarioDirs, loadExpectedFailures, loadReplay, loadScenario, repoRoot, runScenario } from './lib/corpus.js';
 
 /** Longest reason kept in the file. */
 const MAX_REASON = 240;
 
 /** The reason recorded for a failing scenario. */
 export function failureReason(r: ComparisonResult): string {
-  const first = r.error ?? r.problems[0]?.split('\n')[0] ?? 'fails';
+  // paths relative to the repository, so that the file does not depend on where it was written
+  const first = (r.error ?? r.problems[0]?.split('\n')[0] ?? 'fails').split(`${repoRoot()}/`).join('');
   const s = `${r.p}/${r.n} packets, table ${r.table}/1; ${first}`;
   return s.length <= MAX_REASON ? s : `${s.slice(0, MAX_REASON - 3)}...`;
 }

@@ -20,7 +20,7 @@ import { fixturesDir, listScenarioDirs } from './lib/corpus.js';
 
 const DEFAULT_SOURCE = '../shared/conformance/scenarios';
 /** Files copied unchanged when present. */
-const COPIED = ['capture.pcapng', 'host.json', 'rules.v4', 'rules.v6', 'rules.nft', 'meta.json'];
+const COPIED = ['capture.pcapng', 'host.json', 'rules.v4', 'rules.v6', 'ipset.save', 'rules.nft', 'meta.json'];
 /** Per-packet oracle fields kept (human notes only). */
 const ORACLE_KEPT = ['note', 'sent', 'trace'];
 /** Fields of kernel.json `final` kept. */

@@ -4,13 +4,13 @@
  * format, so that `npm test` / `npm run conformance` compare the replay engine with them.
  *
  *   record.ts FILE.ts|FILE.json ... [--only NAME] [-o ROOT]    scenarios defined in files
- *   record.ts --pcap CAP (--iptables R | --nft R) [--sysctl K=V ...] [--ipv6] --name NAME [-o ROOT]
+ *   record.ts --pcap CAP (--iptables R | --ip6tables R6 | --nft R) [--ipset S] [--sysctl K=V ...] [--ipv6] --name NAME [-o ROOT]
  *   record.ts --rerecord DIR ... [-o ROOT]                      replay a scenario directory again
  *   options: --runs N (default 2: the second run finds nondeterministic fields, masked in meta.json)
  *            --quiet-ms MS (default 8)  --max-ms MS (default 400)  --list
  *
  * ROOT defaults to test/fixtures/conformance; each scenario goes to ROOT/<name>/. Needs iptables
- * (nf_tables backend), nft, conntrack, ethtool, iproute2 and /usr/bin/python3 (standard library).
+ * (nf_tables backend; ip6tables for rules.v6, ipset for ipset.save), nft, conntrack, ethtool, iproute2 and /usr/bin/python3 (standard library).
  * Namespaces are ${CKR_PREFIX:-ckr}_router/_client/_server/_wan. A scenario setting
  * net.netfilter.nf_conntrack_max needs CKR_ALLOW_GLOBAL_CT_MAX=1 (see lib/topology.ts). CKR_DEBUG=1
  * prints the raw nft trace lines of every packet.
@@ -33,6 +33,8 @@ interface Options {
   maxMs: number;
   pcap?: string;
   iptables?: string;
+  ip6tables?: string;
+  ipset?: string;
   nft?: string;
   sysctls: Record<string, number | string>;
   ipv6: boolean;
@@ -58,6 +60,8 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--pcap') o.pcap = val();
     else if (a === '--iptables') o.iptables = val();
     else if (a === '--nft') o.nft = val();
+    else if (a === '--ip6tables') o.ip6tables = val();
+    else if (a === '--ipset') o.ipset = val();
     else if (a === '--ipv6') o.ipv6 = true;
     else if (a === '--name') o.name = val();
     else if (a === '--rerecord') o.rerecord = true;
@@ -82,6 +86,8 @@ async function scenarios(o: Options): Promise<ScenarioSpec[]> {
       name: o.name,
       description: `capture ${basename(o.pcap)}`,
       iptables: o.iptables ? readFileSync(o.iptables, 'utf8') : undefined,
+      ip6tables: o.ip6tables ? readFileSync(o.ip6tables, 'utf8') : undefined,
+      ipset: o.ipset ? readFileSync(o.ipset, 'utf8') : undefined,
       nft: o.nft ? readFileSync(o.nft, 'utf8') : undefined,
       sysctls: o.sysctls,
       ipv6: o.ipv6,

@@ -3,9 +3,11 @@
  * tools/compare.py does, and scores its output files:
  *
  *   CMD replay DIR/capture.pcapng --host DIR/host.json (--iptables DIR/rules.v4 | --nft DIR/rules.nft)
+ *       [--ip6tables DIR/rules.v6] [--ipset DIR/ipset.save]
  *       --jsonl TMP/out.jsonl --conntrack TMP/conntrack.txt --expect TMP/expect.txt
  *
- * (a directory holding several rulesets passes each of them, which the contract allows).
+ * (a directory holding several rulesets passes each of them, which the contract allows; rules.v6 and
+ * ipset.save are this project's extensions, which compare.py does not pass).
  *
  * A non-zero exit status, a timeout or missing output files are reported as such and score 0.
  */
@@ -30,9 +32,10 @@ export function splitCommand(cmd: string): string[] {
 /** The argument vector compare.py uses for one scenario. */
 export function replayArgv(cmd: string, sc: Scenario, tmp: string): string[] {
   const rules = [
-    ...(sc.iptables !== undefined || sc.nft === undefined ? ['--iptables', join(sc.dir, 'rules.v4')] : []),
+    ...(sc.iptables !== undefined || (sc.nft === undefined && sc.ip6tables === undefined) ? ['--iptables', join(sc.dir, 'rules.v4')] : []),
     ...(sc.ip6tables !== undefined ? ['--ip6tables', join(sc.dir, 'rules.v6')] : []),
     ...(sc.nft !== undefined ? ['--nft', join(sc.dir, 'rules.nft')] : []),
+    ...(sc.ipset !== undefined ? ['--ipset', join(sc.dir, 'ipset.save')] : []),
   ];
   return [
     ...splitCommand(cmd),

@@ -25,6 +25,8 @@ export interface Scenario {
   host: unknown;
   iptables?: string;
   ip6tables?: string;
+  /** ipset.save (`ipset save` text), when the scenario uses sets. */
+  ipset?: string;
   nft?: string;
   /** Path of capture.pcapng. */
   capturePath: string;
@@ -36,8 +38,9 @@ export interface ReplayOptions {
   iptables?: string;
   ip6tables?: string;
   nft?: string;
+  ipset?: string;
   sysctl?: Record<string, string | number>;
-  files?: { iptables?: string; nft?: string; host?: string };
+  files?: { iptables?: string; ip6tables?: string; nft?: string; ipset?: string; host?: string };
 }
 
 /** What replayBytes returns (the contract's records and final tables). */
@@ -116,6 +119,7 @@ export function loadScenario(dir: string): Scenario {
     host: readJson<unknown>(join(dir, 'host.json')),
     iptables: readOptional(join(dir, 'rules.v4')),
     ip6tables: readOptional(join(dir, 'rules.v6')),
+    ipset: readOptional(join(dir, 'ipset.save')),
     nft: readOptional(join(dir, 'rules.nft')),
     capturePath: join(dir, 'capture.pcapng'),
   };
@@ -159,7 +163,14 @@ export function replayOptions(sc: Scenario): ReplayOptions {
     opts.iptables = sc.iptables;
     opts.files!.iptables = join(sc.dir, 'rules.v4');
   }
-  if (sc.ip6tables !== undefined) opts.ip6tables = sc.ip6tables;
+  if (sc.ip6tables !== undefined) {
+    opts.ip6tables = sc.ip6tables;
+    opts.files!.ip6tables = join(sc.dir, 'rules.v6');
+  }
+  if (sc.ipset !== undefined) {
+    opts.ipset = sc.ipset;
+    opts.files!.ipset = join(sc.dir, 'ipset.save');
+  }
   return opts;
 }
 

@@ -138,7 +138,15 @@ export interface OracleOptions {
   eventBarrier: boolean;
   /** Tables the scenario's iptables-restore text defines (`filter`, `nat`, ...): their rules get iptables names. */
   iptablesTables: string[];
+  /** Tables the scenario's ip6tables-restore text defines: their rules get iptables names too. */
+  ip6tablesTables?: string[];
 }
+
+/** The xtables families: nft family, save command, which option lists the scenario's tables. */
+const XT_FAMILIES = [
+  { family: 'ip', save: 'iptables-save', key: 'iptablesTables' },
+  { family: 'ip6', save: 'ip6tables-save', key: 'ip6tablesTables' },
+] as const;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -298,37 +306,46 @@ export class Oracle {
       const counter = (r.expr as Record<string, unknown>[]).some((e) => 'counter' in e);
       this.rules.set(`${ck} ${r.handle}`, { idx, counter, text: '' });
     }
-    let table = '';
-    const n = new Map<string, number>();
-    for (const l of shQuiet(inNs(ROUTER_NS, ['iptables-save'])).split('\n')) {
-      if (l.startsWith('*')) {
-        table = l.slice(1);
-        if (this.opts.iptablesTables.includes(table)) this.iptTables.add(`ip ${table}`);
-        continue;
+    for (const xf of XT_FAMILIES) {
+      const mine = this.opts[xf.key] ?? [];
+      if (!mine.length) continue;
+      let table = '';
+      const n = new Map<string, number>();
+      for (const l of shQuiet(inNs(ROUTER_NS, [xf.save])).split('\n')) {
+        if (l.startsWith('*')) {
+          table = l.slice(1);
+          if (mine.includes(table)) this.iptTables.add(`${xf.family} ${table}`);
+          continue;
+        }
+        const m = /^-A (\S+) /.exec(l);
+        if (!m) continue;
+        const k = `${table} ${m[1]}`;
+        n.set(k, (n.get(k) ?? 0) + 1);
+        this.iptText.set(`${xf.family} ${k} ${n.get(k)}`, l);
       }
-      const m = /^-A (\S+) /.exec(l);
-      if (!m) continue;
-      const k = `${table} ${m[1]}`;
-      n.set(k, (n.get(k) ?? 0) + 1);
-      this.iptText.set(`${k} ${n.get(k)}`, l);
     }
   }
 
   /** Rule counters keyed by contract rule names (for the final cross-check). */
   counters(): Map<string, number> {
     const res = new Map<string, number>();
-    let table = '';
-    const n = new Map<string, number>();
-    for (const l of shQuiet(inNs(ROUTER_NS, ['iptables-save', '-c'])).split('\n')) {
-      if (l.startsWith('*')) table = l.slice(1);
-      if (!this.iptTables.has(`ip ${table}`)) continue;
-      const pol = /^:(\S+) (\S+) \[(\d+):(\d+)\]/.exec(l);
-      if (pol && pol[2] !== '-') res.set(`${table} ${pol[1]} policy`, Number(pol[3]));
-      const m = /^\[(\d+):(\d+)\] -A (\S+) /.exec(l);
-      if (m) {
-        const k = `${table} ${m[3]}`;
-        n.set(k, (n.get(k) ?? 0) + 1);
-        res.set(`${k} ${n.get(k)}`, Number(m[1]));
+    // contract names carry no family: an iptables and an ip6tables rule at the same place share one
+    const add = (k: string, v: number): void => void res.set(k, (res.get(k) ?? 0) + v);
+    for (const xf of XT_FAMILIES) {
+      if (!(this.opts[xf.key] ?? []).length) continue;
+      let table = '';
+      const n = new Map<string, number>();
+      for (const l of shQuiet(inNs(ROUTER_NS, [xf.save, '-c'])).split('\n')) {
+        if (l.startsWith('*')) table = l.slice(1);
+        if (!this.iptTables.has(`${xf.family} ${table}`)) continue;
+        const pol = /^:(\S+) (\S+) \[(\d+):(\d+)\]/.exec(l);
+        if (pol && pol[2] !== '-') add(`${table} ${pol[1]} policy`, Number(pol[3]));
+        const m = /^\[(\d+):(\d+)\] -A (\S+) /.exec(l);
+        if (m) {
+          const k = `${table} ${m[3]}`;
+          n.set(k, (n.get(k) ?? 0) + 1);
+          add(`${k} ${n.get(k)}`, Number(m[1]));
+        }
       }
     }
     const j = JSON.parse(router(['nft', '-a', '-j', 'list', 'ruleset']) || '{"nftables":[]}') as { nftables: Record<string, any>[] };
@@ -355,7 +372,7 @@ export class Oracle {
     if (!info) name = `${ev.family} ${ev.table} ${ev.chain} handle${ev.handle}`;
     else if (ipt) name = `${ev.table} ${ev.chain} ${info.idx}`;
     else name = info.counter ? `${ev.family} ${ev.table} ${ev.chain} ${info.idx}` : null;
-    const text = ipt && info ? (this.iptText.get(`${ev.table} ${ev.chain} ${info.idx}`) ?? ev.text) : ev.text;
+    const text = ipt && info ? (this.iptText.get(`${ev.family} ${ev.table} ${ev.chain} ${info.idx}`) ?? ev.text) : ev.text;
     return { name, line: `${who} ${ev.family} ${ev.table} ${ev.chain} rule ${text} (verdict ${ev.verdict})` };
   }
 

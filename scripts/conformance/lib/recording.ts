@@ -1,6 +1,6 @@
 /**
  * Recording a scenario through the real kernel and packaging it as a conformance fixture
- * (capture.pcapng, host.json, rules.v4 / rules.nft, kernel.json, meta.json), in exactly the terms
+ * (capture.pcapng, host.json, rules.v4 / rules.v6 / ipset.save / rules.nft, kernel.json, meta.json), in exactly the terms
  * of the shared corpus (kernel.json format `nforacle-kernel/1`), so that the same comparator
  * applies to both.
  *
@@ -45,8 +45,11 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 /** Loads the scenario's ruleset and the recorder's probe tables into the router. */
 function loadRules(sc: ScenarioSpec): void {
+  // ipsets are per network namespace: restored in the router before the rules that name them
+  if (sc.ipset) router(['ipset', 'restore'], sc.ipset);
   if (sc.nft) router(['nft', '-f', '-'], sc.nft);
   if (sc.iptables) router(['iptables-restore'], sc.iptables);
+  if (sc.ip6tables) router(['ip6tables-restore'], sc.ip6tables);
   router(['nft', '-f', '-'], PROBE_NFT + (sc.ipv6 ? QUIET6_NFT : ''));
 }
 
@@ -64,7 +67,8 @@ function logStep(r: StepRecord): string {
 /** Records a scenario once: fresh namespaces, ruleset, packets, final tables; always tears down. */
 export async function recordOnce(sc: ScenarioSpec, o: RecordOptions): Promise<Run> {
   const iptablesTables = [...(sc.iptables ?? '').matchAll(/^\*(\S+)/gm)].map((m) => m[1]!);
-  const oracle = new Oracle({ quietMs: o.quietMs, maxMs: o.maxMs, ipv6: Boolean(sc.ipv6), iptablesTables, eventBarrier: !('net.netfilter.nf_conntrack_max' in (sc.sysctls ?? {})) });
+  const ip6tablesTables = [...(sc.ip6tables ?? '').matchAll(/^\*(\S+)/gm)].map((m) => m[1]!);
+  const oracle = new Oracle({ quietMs: o.quietMs, maxMs: o.maxMs, ipv6: Boolean(sc.ipv6), iptablesTables, ip6tablesTables, eventBarrier: !('net.netfilter.nf_conntrack_max' in (sc.sysctls ?? {})) });
   try {
     const built = setup(sc.sysctls ?? {}, Boolean(sc.ipv6), sc.defaultRoute !== false);
     loadRules(sc);
@@ -221,10 +225,17 @@ const RULE_TAGS: [RegExp, string][] = [
 
 const PROTO_TAGS: Record<number, string> = { 6: 'tcp', 17: 'udp', 1: 'icmp', 58: 'icmpv6' };
 
+/** kernel.json / meta.json `ruleset`: nft when only nft text is given, else iptables. */
+function rulesetKind(sc: ScenarioSpec): 'nft' | 'iptables' {
+  return sc.nft && !sc.iptables && !sc.ip6tables ? 'nft' : 'iptables';
+}
+
 /** Tags from the ruleset text and the sysctls. */
 function configTags(sc: ScenarioSpec, tags: Set<string>): void {
-  const rules = (sc.iptables ?? '') + (sc.nft ?? '');
-  tags.add(sc.nft && !sc.iptables ? 'nft' : 'iptables');
+  const rules = (sc.iptables ?? '') + (sc.ip6tables ?? '') + (sc.nft ?? '');
+  tags.add(rulesetKind(sc));
+  if (sc.ip6tables) tags.add('ip6tables');
+  if (sc.ipset) tags.add('ipset');
   for (const [re, tag] of RULE_TAGS) if (re.test(rules)) tags.add(tag);
   if (['masquerade', 'snat', 'dnat', 'redirect'].some((t) => tags.has(t))) tags.add('nat');
   for (const [k, v] of Object.entries(sc.sysctls ?? {})) {
@@ -283,6 +294,14 @@ export function toolVersions(): Record<string, string> {
   };
 }
 
+/** toolVersions() plus ip6tables / ipset when the scenario uses them. */
+function toolsOf(sc: ScenarioSpec): Record<string, string> {
+  const t = toolVersions();
+  if (sc.ip6tables) t['ip6tables'] = firstLine(['ip6tables', '-V']);
+  if (sc.ipset) t['ipset'] = firstLine(['ipset', '--version']);
+  return t;
+}
+
 function contractPacket(p: StepRecord): KernelRecording['packets'][number] {
   const oracle: Record<string, unknown> = { note: p.note, sent: p.sent, trace: p.trace, conntrack: p.conntrack };
   if (p.warnings.length) oracle['warnings'] = p.warnings;
@@ -322,8 +341,10 @@ const GENERATED_NOTE =
 /** Writes the scenario directory from the first run and the masks. */
 export function writeDir(outDir: string, sc: ScenarioSpec, run: Run, nd: Nondeterministic | null, runs: number): ScenarioMeta {
   mkdirSync(outDir, { recursive: true });
-  for (const f of ['rules.v4', 'rules.nft', 'kernel.txt']) if (existsSync(join(outDir, f))) rmSync(join(outDir, f));
+  for (const f of ['rules.v4', 'rules.v6', 'ipset.save', 'rules.nft', 'kernel.txt']) if (existsSync(join(outDir, f))) rmSync(join(outDir, f));
   if (sc.iptables) writeFileSync(join(outDir, 'rules.v4'), sc.iptables.trim() + '\n');
+  if (sc.ip6tables) writeFileSync(join(outDir, 'rules.v6'), sc.ip6tables.trim() + '\n');
+  if (sc.ipset) writeFileSync(join(outDir, 'ipset.save'), sc.ipset.trim() + '\n');
   if (sc.nft) writeFileSync(join(outDir, 'rules.nft'), sc.nft.trim() + '\n');
   const linktype = sc.linktype ?? LINKTYPE_RAW;
   writeFileSync(join(outDir, 'capture.pcapng'), captureOf(run, linktype));
@@ -332,8 +353,8 @@ export function writeDir(outDir: string, sc: ScenarioSpec, run: Run, nd: Nondete
     format: FORMAT,
     name: sc.title ?? sc.name,
     epoch: EPOCH,
-    ruleset: sc.nft && !sc.iptables ? 'nft' : 'iptables',
-    tools: toolVersions(),
+    ruleset: rulesetKind(sc),
+    tools: toolsOf(sc),
     recorded: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
     packets: run.steps.map(contractPacket),
     conntrack: run.final.conntrack,

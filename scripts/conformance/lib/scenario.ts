@@ -1,6 +1,6 @@
 /**
  * The recorder's scenario format: a host (sysctls, IPv6 or not), a ruleset (iptables-restore text
- * and/or nft -f text) and packets with the router interface they arrive on (or sent by a local
+ * ip6tables-restore text, `ipset save` text and/or nft -f text) and packets with the router interface they arrive on (or sent by a local
  * process of the router) and optional timing. Written in TypeScript (packets crafted with
  * src/packet/build.ts, see scripts/conformance/scenarios/) or JSON (packets as hex), or taken from
  * a capture (pcapng if_name r_cli/r_srv/r_wan; direction outbound = local).
@@ -32,6 +32,10 @@ export interface ScenarioSpec {
   /** Declared feature tags (auto tags are added when recording). */
   tags?: string[];
   iptables?: string;
+  /** ip6tables-restore text (rules.v6), loaded with ip6tables-restore. */
+  ip6tables?: string;
+  /** `ipset save` / `ipset restore` text (ipset.save), restored in the router before the rules. */
+  ipset?: string;
   nft?: string;
   sysctls?: Record<string, number | string>;
   ipv6?: boolean;
@@ -80,7 +84,7 @@ export function planOf(sc: ScenarioSpec): PlanStep[] {
 /** Checks a scenario before spending kernel time on it. */
 export function validate(sc: ScenarioSpec): void {
   if (!/^[A-Za-z0-9_.-]+$/.test(sc.name)) throw new Error(`scenario name ${JSON.stringify(sc.name)} is not a directory name`);
-  if (!sc.iptables && !sc.nft) throw new Error(`${sc.name}: no ruleset (iptables or nft)`);
+  if (!sc.iptables && !sc.ip6tables && !sc.nft) throw new Error(`${sc.name}: no ruleset (iptables, ip6tables or nft)`);
   if (!sc.steps.some((s) => !('sleep' in s))) throw new Error(`${sc.name}: no packets`);
   for (const st of sc.steps) {
     if ('iface' in st && !SIDE_LIST.some((s) => s.rif === st.iface)) throw new Error(`${sc.name}: unknown interface ${st.iface}`);
@@ -146,6 +150,8 @@ export function scenarioFromDir(dir: string): ScenarioSpec {
     description: meta['description'] ?? '',
     tags: meta['declared_tags'] ?? [],
     iptables: read('rules.v4'),
+    ip6tables: read('rules.v6'),
+    ipset: read('ipset.save'),
     nft: read('rules.nft'),
     sysctls,
     ipv6,
