@@ -44,6 +44,18 @@ export interface IpSet {
    * `now` expires timed-out elements.
    */
   test(pkt: PacketView, dirs: number, now: number): SetTest;
+  /**
+   * -j SET: add the packet's element (`dirs` as for `test`; addresses as host entries) or delete
+   * it. `timeout` (seconds) overrides the set's default for an add; `exist` refreshes an element
+   * already there. What the kernel refuses (full set, wrong family, out of range) changes nothing.
+   */
+  update(pkt: PacketView, dirs: number, op: 'add' | 'del', now: number, timeout: number | null, exist: boolean): void;
+}
+
+/** Absolute expiry of an element added at `now`: the given timeout, else the set's default (0 = never). */
+function expiryOf(now: number, timeout: number | null, defaultTimeout: number): number {
+  const t = timeout ?? defaultTimeout;
+  return t > 0 ? now + t : Infinity;
 }
 
 type Dim = 'ip' | 'net' | 'port';
@@ -221,6 +233,46 @@ class HashSet implements IpSet {
     for (let i = 0; i < dim; i++) off += dimWords(this.layout[i]!);
     return off;
   }
+
+  update(pkt: PacketView, dirs: number, op: 'add' | 'del', now: number, timeout: number | null, exist: boolean): void {
+    if (pkt.family !== this.family) return;
+    const key = new Uint32Array(this.width);
+    const cidrs = new Uint8Array(this.layout.length);
+    const full = this.family === 4 ? 32 : 128;
+    let off = 0;
+    for (let i = 0; i < this.layout.length; i++) {
+      const src = (dirs & (1 << i)) !== 0;
+      if (this.layout[i] === 'port') {
+        const p = packetPort(pkt, src);
+        if (p < 0) return;
+        key[off++] = p;
+      } else {
+        const a = packetAddr(pkt, src);
+        for (let w = 0; w < 4; w++) key[off++] = a[w]!;
+        cidrs[i] = full;
+      }
+    }
+    const found = this.find(key, cidrs);
+    if (op === 'del') {
+      if (found !== null) this.remove(found);
+      return;
+    }
+    if (found !== null) {
+      if (exist && found.expires > now) found.expires = expiryOf(now, timeout, this.defaultTimeout);
+      else if (found.expires <= now) found.expires = expiryOf(now, timeout, this.defaultTimeout);
+      return;
+    }
+    if (this.count >= this.maxelem) return;
+    this.add({ key, cidrs, nomatch: false, expires: expiryOf(now, timeout, this.defaultTimeout), packets: 0, bytes: 0, comment: null });
+  }
+
+  private remove(el: Element): void {
+    const h = hashWords(el.key, this.width) ^ hashCidrs(el.cidrs);
+    const list = this.buckets.get(h)!;
+    list.splice(list.indexOf(el), 1);
+    if (list.length === 0) this.buckets.delete(h);
+    this.count--;
+  }
 }
 
 function hashCidrs(c: Uint8Array): number {
@@ -264,23 +316,36 @@ class BitmapSet implements IpSet {
     this.expires[s] = expires;
   }
 
-  test(pkt: PacketView, dirs: number, now: number): SetTest {
+  /** The packet's slot, -1 when it has none in this set. */
+  private packetSlot(pkt: PacketView, dirs: number): number {
     const src = (dirs & 1) !== 0;
     let value: number;
     if (this.type === 'bitmap:ip') {
-      if (pkt.family !== 4) return SetTest.NO;
+      if (pkt.family !== 4) return -1;
       value = packetAddr(pkt, src)[0]! >>> 0;
     } else {
       const p = packetPort(pkt, src);
-      if (p < 0) return SetTest.NO;
+      if (p < 0) return -1;
       const proto = p >>> 16;
-      if (proto !== Proto.TCP && proto !== Proto.UDP) return SetTest.NO;
+      if (proto !== Proto.TCP && proto !== Proto.UDP) return -1;
       value = p & 0xffff;
     }
-    const s = this.slot(value);
+    return this.slot(value);
+  }
+
+  test(pkt: PacketView, dirs: number, now: number): SetTest {
+    const s = this.packetSlot(pkt, dirs);
     if (s < 0) return SetTest.NO;
     const e = this.expires[s]!;
     return !Number.isNaN(e) && e > now ? SetTest.MATCH : SetTest.NO;
+  }
+
+  update(pkt: PacketView, dirs: number, op: 'add' | 'del', now: number, timeout: number | null, exist: boolean): void {
+    const s = this.packetSlot(pkt, dirs);
+    if (s < 0) return;
+    const e = this.expires[s]!;
+    if (op === 'del') this.expires[s] = NaN;
+    else if (Number.isNaN(e) || e <= now || exist) this.expires[s] = expiryOf(now, timeout, this.defaultTimeout);
   }
 }
 
@@ -297,6 +362,15 @@ class ListSet implements IpSet {
   get dims(): number {
     return Math.max(1, ...this.members.map((m) => m.set.dims));
   }
+  /** list:set: an add goes to the first member of the packet's family, a delete to every member. */
+  update(pkt: PacketView, dirs: number, op: 'add' | 'del', now: number, timeout: number | null, exist: boolean): void {
+    for (const m of this.members) {
+      if (m.expires <= now || (m.set.family !== 0 && m.set.family !== pkt.family)) continue;
+      m.set.update(pkt, dirs, op, now, timeout, exist);
+      if (op === 'add') return;
+    }
+  }
+
   test(pkt: PacketView, dirs: number, now: number): SetTest {
     for (let i = 0; i < this.members.length; i++) {
       const m = this.members[i]!;

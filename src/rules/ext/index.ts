@@ -6,6 +6,7 @@ import type { Family } from '../values.js';
 import { addrtypeMatch } from './addrtype.js';
 import { checksumTarget } from './checksum-target.js';
 import { classifyTarget } from './classify-target.js';
+import { setTarget } from './set-target.js';
 import { connlimitMatch } from './connlimit.js';
 import { dscpTarget } from './dscp-target.js';
 import { ecnMatch } from './ecn.js';
@@ -89,6 +90,7 @@ const MATCHES: readonly MatchExtension[] = [
 const TARGETS: readonly TargetExtension[] = [
   checksumTarget,
   classifyTarget,
+  setTarget,
   connmarkTarget,
   ctTarget,
   dnatTarget,
@@ -120,7 +122,7 @@ const KNOWN_UNIMPLEMENTED_MATCHES = [
 ];
 const KNOWN_UNIMPLEMENTED_TARGETS = [
   'AUDIT', 'CLUSTERIP', 'CONNSECMARK', 'DNPT', 'ECN', 'HMARK', 'IDLETIMER', 'LED', 'NFQUEUE', 'QUEUE', 'RATEEST', 'SECMARK',
-  'SET', 'SNPT', 'SYNPROXY', 'TCPOPTSTRIP', 'TEE', 'TPROXY', 'ULOG',
+  'SNPT', 'SYNPROXY', 'TCPOPTSTRIP', 'TEE', 'TPROXY', 'ULOG',
 ];
 
 function available<T extends { families?: readonly Family[] }>(ext: T | undefined, family: Family): T | null {
