@@ -18,7 +18,7 @@ for (const dir of listScenarioDirs()) {
   const name = basename(dir);
   test(`fixture ${name} is consistent`, () => {
     for (const f of ['capture.pcapng', 'host.json', 'kernel.json', 'meta.json']) assert.ok(existsSync(join(dir, f)), `${f} missing`);
-    assert.ok(existsSync(join(dir, 'rules.v4')) || existsSync(join(dir, 'rules.nft')), 'no ruleset');
+    assert.ok(['rules.v4', 'rules.v6', 'rules.nft'].some((f) => existsSync(join(dir, f))), 'no ruleset');
     const sc = loadScenario(dir);
     assert.equal(sc.meta.name, name, 'meta.json name differs from the directory');
     const pk = readAll(new Uint8Array(readFileSync(sc.capturePath)), { name: sc.capturePath });
