@@ -62,6 +62,7 @@ export interface ReplayCliOptions {
   quiet?: boolean;
   saveTable?: string;
   events?: string;
+  trace?: boolean;
 }
 
 export function registerReplay(program: Command): void {
@@ -86,6 +87,7 @@ export function registerReplay(program: Command): void {
     .option('--list-rules', 'print the rulesets with counters as iptables -L -n -v --line-numbers / nft list ruleset after the summary')
     .option('--seed <n>', 'seed for hashing and random choices (default: random)')
     .option('-q, --quiet', 'no per-packet trace on stdout, only the summary')
+    .option('--trace', 'show every rule each packet was tested against (iptables rulesets), like TRACE')
     .action(runAction(async (capture: string, options: ReplayCliOptions) => {
       await replayFile(capture, options, new Output());
     }));
@@ -127,6 +129,7 @@ export async function replayFile(capture: string, o: ReplayCliOptions, stdout: O
       defaultIface: o.in,
       seed,
       include: (name, from) => readInclude(name, from),
+      traceEvaluation: o.trace === true,
     });
   } catch (e) {
     if (e instanceof Error && !(e instanceof HostConfigError || e instanceof RulesetError || e instanceof ReplayError) && /sysctl/.test(e.message)) {
@@ -305,6 +308,8 @@ class HumanTrace {
       this.lines.push(`    -> ${o.iface}${o.gen ? pc.yellow(' (host)') : ''} ${summarize(decodeIp(this.outView, bytes))}`);
     }
     for (const e of r.events) this.lines.push(`    ${pc.magenta(e.replace(/\s+/g, ' ').trim())}`);
+    for (const l of r.log ?? []) this.lines.push(`    ${pc.yellow('log')} ${l}`);
+    for (const l of r.trace ?? []) this.lines.push(`    ${pc.dim('trace ' + l)}`);
     if (this.lines.length > 512) await this.flush();
   }
 

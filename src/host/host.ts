@@ -32,6 +32,8 @@ export interface HostOptions {
   seed?: number;
   /** Sysctls applied after HOST.json's, by kernel name (the --sysctl overrides). */
   sysctl?: Record<string, string | number>;
+  /** Record every rule evaluated for each packet (HostResult.trace). */
+  traceEvaluation?: boolean;
   /** NAT engine, when built with one. */
   nat?: (ct: ConntrackTable, host: Host) => NatEngine;
   /** Conntrack helpers (FTP, TFTP, SIP, ...) and their expectation table. */
@@ -107,6 +109,7 @@ export class Host {
       v6: () => this.sysctl.conntrack.frag6Timeout,
     });
     this.pipeline.contextHook = (ctx) => this.decorate(ctx);
+    this.pipeline.traceEvaluation = opts.traceEvaluation === true;
     // nf_confirm: the connection's helper first, then NAT's sequence adjustment.
     this.helpers = opts.helpers ? opts.helpers(ct, this, nat) : null;
     if (this.helpers) {

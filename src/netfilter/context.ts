@@ -113,6 +113,11 @@ export interface PacketContext {
   ctZone: number;
   /** Lines written by LOG / NFLOG / nft log (prefix + packet description). */
   log: string[];
+  /**
+   * When not null, every rule a chain tries is appended here ("TABLE CHAIN N: match" / "no match",
+   * "TABLE CHAIN policy ACCEPT"): the full trace TRACE / nft monitor trace would show.
+   */
+  evalTrace?: string[] | null;
   /** Source MAC of the frame the packet arrived in (6 bytes), null when the link has none. */
   inMac?: Uint8Array | null;
 

@@ -112,6 +112,8 @@ export interface PacketOutcome {
   lookedUp: boolean;
   /** Internal: rules raised by packets the host generated, appended to `rules` at the end. */
   genRules: string[];
+  /** Every rule tried and the policies that decided, when the pipeline traces evaluation. */
+  trace?: string[];
 }
 
 const STATE_NAMES: Record<number, string> = {
@@ -146,6 +148,9 @@ export class Pipeline {
    * adjustment. Each returns false to drop the packet.
    */
   readonly confirmHooks: Array<(ctx: PacketContext) => boolean> = [];
+  /** Record every rule evaluated (PacketOutcome.trace), as TRACE / nft monitor trace would. */
+  traceEvaluation = false;
+  private evalLines: string[] = [];
   /** Called on every new PacketContext (the host adds address-type and lookup callbacks). */
   contextHook: ((ctx: PacketContext) => void) | null = null;
   /** Reassembly facts of the datagram being walked (for refragmentation on output). */
@@ -201,6 +206,7 @@ export class Pipeline {
       ctZone: 0,
       log: [],
       sock: null,
+      evalTrace: this.traceEvaluation ? this.evalLines : null,
     };
     this.contextHook?.(ctx);
     return ctx;
@@ -208,7 +214,16 @@ export class Pipeline {
 
   /** A packet arriving on `iif`: `ip` is its IP datagram (a private copy the pipeline may rewrite). */
   ingress(ip: Uint8Array, iif: string, now: number, srcMac: Uint8Array | null = null): PacketOutcome {
-    return settle(this.walkIngress(ip, iif, now, srcMac));
+    return this.withTrace(settle(this.walkIngress(ip, iif, now, srcMac)));
+  }
+
+  /** Hands the evaluation trace of the walk just finished to its outcome. */
+  private withTrace(res: PacketOutcome): PacketOutcome {
+    if (this.traceEvaluation) {
+      res.trace = this.evalLines;
+      this.evalLines = [];
+    }
+    return res;
   }
 
   private walkIngress(ip: Uint8Array, iif: string, now: number, srcMac: Uint8Array | null): PacketOutcome {
@@ -340,7 +355,7 @@ export class Pipeline {
 
   /** A packet sent by a local process of the host (an outbound capture record). */
   localOut(ip: Uint8Array, now: number): PacketOutcome {
-    return settle(this.walkLocalOut(ip, now));
+    return this.withTrace(settle(this.walkLocalOut(ip, now)));
   }
 
   private walkLocalOut(ip: Uint8Array, now: number): PacketOutcome {

@@ -43,6 +43,8 @@ export interface ReplayOptions {
   defaultIface?: string;
   /** Seed of every random choice (hash keys, ids, NAT ports). */
   seed?: number;
+  /** Add `trace` (every rule evaluated) to each result (iptables rulesets). */
+  traceEvaluation?: boolean;
   /** Reads a file an nft `include` names (the CLI reads from disk); null when it does not exist. */
   include?: (name: string, from: string) => string | null;
 }
@@ -64,6 +66,10 @@ export interface PacketResult {
   events: string[];
   /** Why a DROPPED packet was dropped, in words (an extra field the contract allows). */
   why?: string;
+  /** LOG / NFLOG lines the packet produced (extra field). */
+  log?: string[];
+  /** Every rule evaluated, with traceEvaluation (extra field). */
+  trace?: string[];
 }
 
 /** The error for input ctkit cannot replay (a feature not implemented, a capture record without an interface). */
@@ -112,6 +118,7 @@ export class Replayer {
       seed: opts.seed ?? 1,
       sysctl: opts.sysctl,
       nat: createNat,
+      traceEvaluation: opts.traceEvaluation,
       helpers: (ct, host, nat) => createHelpers(ct, { nat: asHelperNat(nat), broadcastMask: subnetBroadcastMask(host.routing.interfaces) }),
     });
   }
@@ -196,6 +203,8 @@ function toResult(i: number, iface: string | null, r: HostResult): PacketResult 
     rules: r.rules,
     events: r.events,
     ...(r.verdict === 'DROPPED' && r.dropReason ? { why: r.dropReason } : {}),
+    ...(r.log.length ? { log: r.log } : {}),
+    ...(r.trace ? { trace: r.trace } : {}),
   };
 }
 

@@ -79,15 +79,13 @@ export function runBaseChain(ruleset: Ruleset, base: Chain, ctx: PacketContext, 
       continue;
     }
     const rule = rules[i++]!;
-    if (rule.ip !== null && !rule.ip.match(ctx)) continue;
+    let ok = rule.ip === null || rule.ip.match(ctx);
     const matches = rule.matches;
-    let ok = true;
-    for (let m = 0; m < matches.length; m++) {
-      if (!matches[m]!.match(ctx)) {
-        ok = false;
-        break;
-      }
+    for (let m = 0; ok && m < matches.length; m++) {
+      if (!matches[m]!.match(ctx)) ok = false;
     }
+    // The full evaluation trace (every rule tried, like TRACE / nft monitor trace), when asked for.
+    if (ctx.evalTrace) ctx.evalTrace.push(`${rule.trace}: ${ok ? 'match' : 'no match'}`);
     if (!ok) {
       if (ctx.hotdrop === true) {
         ctx.hotdrop = false;
@@ -129,6 +127,7 @@ export function runBaseChain(ruleset: Ruleset, base: Chain, ctx: PacketContext, 
   }
   count(base.counters, bytes);
   if (trace !== null) trace.push(base.policyTrace);
+  if (ctx.evalTrace) ctx.evalTrace.push(`${base.policyTrace} ${base.policy}`);
   return base.policy === 'DROP' ? DROP : ACCEPT;
 }
 

@@ -202,3 +202,26 @@ test('a SYN to a declared listener gets the SYN-ACK Linux writes; a closed port 
   const closed = h.receive(syn('10.0.1.100', '10.0.1.1', 23), LinkType.RAW, 'r_cli', T0 + 0.03);
   assert.equal(view(closed.out[0]!.bytes).tcpFlags, 0x14);
 });
+
+test('with traceEvaluation every rule tried is listed, and LOG lines come back with the packet', () => {
+  const rules = [
+    '*filter',
+    ':INPUT ACCEPT [0:0]',
+    ':FORWARD DROP [0:0]',
+    ':OUTPUT ACCEPT [0:0]',
+    '-A FORWARD -p udp -j ACCEPT',
+    '-A FORWARD -p tcp --dport 22 -j LOG --log-prefix "SSH: "',
+    '-A FORWARD -p tcp --dport 22 -j ACCEPT',
+    'COMMIT',
+    '',
+  ].join('\n');
+  const h = new Host(parseHostConfig(HOST), { chains: iptablesBaseChains(parseIptables(rules, { file: 'r' })), seed: 1, traceEvaluation: true });
+  const r = h.receive(syn('10.0.1.100', '10.0.2.100', 22), LinkType.RAW, 'r_cli', T0);
+  assert.equal(r.verdict, 'FORWARDED');
+  assert.deepEqual(r.trace, ['filter FORWARD 1: no match', 'filter FORWARD 2: match', 'filter FORWARD 3: match']);
+  assert.equal(r.log.length, 1);
+  assert.match(r.log[0]!, /^SSH: IN=r_cli OUT=r_srv .*SRC=10\.0\.1\.100 DST=10\.0\.2\.100 .*PROTO=TCP SPT=40000 DPT=22 /);
+  const dropped = h.receive(syn('10.0.1.100', '10.0.2.100', 23), LinkType.RAW, 'r_cli', T0 + 1);
+  assert.deepEqual(dropped.trace, ['filter FORWARD 1: no match', 'filter FORWARD 2: no match', 'filter FORWARD 3: no match', 'filter FORWARD policy DROP']);
+  assert.match(dropped.dropReason, /filter FORWARD policy/);
+});
