@@ -25,6 +25,7 @@ import { RulesetError } from '../rules/errors.js';
 import { NftError } from '../nft/lexer.js';
 import { NftChainError } from '../nft/chains.js';
 import { ReplayError, Replayer, type PacketResult } from '../replay/replay.js';
+import { Unsupported } from '../netfilter/pipeline.js';
 import { CliError, registerKnownError, runAction } from './errors.js';
 import { fileChunks, Output } from './io.js';
 import { recordEvent } from '../ctcli/events.js';
@@ -35,6 +36,7 @@ registerKnownError(RulesetError);
 registerKnownError(ReplayError);
 registerKnownError(NftError);
 registerKnownError(NftChainError);
+registerKnownError(Unsupported);
 
 /** An nft `include`: relative to the including file's folder, then as given; null when absent. */
 function readInclude(name: string, from: string): string | null {

@@ -10,7 +10,7 @@
  */
 import { ConntrackTable } from '../conntrack/table.js';
 import type { Conn } from '../conntrack/conn.js';
-import { type CtEvent, IPCT } from '../conntrack/events.js';
+import { type CtEvent, eventType, IPCT } from '../conntrack/events.js';
 import { tcpSetClosing, type TcpState } from '../conntrack/proto/tcp.js';
 import type { TrackedConn } from '../conntrack/tracker.js';
 import { formatConntrackList, formatEvent } from '../format/conntrack.js';
@@ -69,6 +69,8 @@ export class Host {
   private readonly pipeline: Pipeline;
   private readonly view = new PacketView();
   private pendingEvents: string[] = [];
+  /** CT --ctevents masks by connection (IPCT bit numbers are the option's event numbers). */
+  private readonly eventMasks = new WeakMap<object, number>();
   private pendingExpEvents: string[] = [];
   /** The helpers and expectation table, when the host was built with them. */
   readonly helpers: HelperEngine | null;
@@ -83,7 +85,7 @@ export class Host {
     for (const [k, v] of config.sysctl) this.sysctl.set(k, v);
     for (const [k, v] of Object.entries(opts.sysctl ?? {})) this.sysctl.set(k, v);
     this.conntrack = new ConntrackTable({ settings: this.sysctl.conntrack, seed: opts.seed ?? 1 });
-    this.conntrack.onEvent((ev: CtEvent) => this.pendingEvents.push(formatEvent(ev)));
+    this.conntrack.onEvent((ev: CtEvent) => this.onCtEvent(ev));
     this.stack = new HostStack(config, this.routing, this.sysctl, opts.seed ?? 1);
     const ct = this.conntrack;
     const engine: CtEngine = {
@@ -94,6 +96,7 @@ export class Host {
       confirm: (conn, now, dir) => ct.confirm(conn as Conn, now, dir),
       discard: (conn) => ct.discard(conn as Conn),
       isConfirmed: (conn) => (conn as Conn).confirmed,
+      setEventMask: (conn, mask) => this.eventMasks.set(conn, mask),
       setClosing: (conn, now) => {
         const c = conn as Conn;
         if (!c.confirmed || c.orig.proto !== Proto.TCP) return;
@@ -117,6 +120,18 @@ export class Host {
       this.helpers.onExpectEvent((line) => this.pendingExpEvents.push(line));
     }
     if (nat) this.pipeline.confirmHooks.push((ctx) => nat.adjustSequence(ctx));
+  }
+
+  /** A conntrack event, reported unless the connection's CT --ctevents mask leaves out all its bits. */
+  private onCtEvent(ev: CtEvent): void {
+    const mask = this.eventMasks.get(ev.conn);
+    if (mask !== undefined) {
+      const bits = ev.bits & mask;
+      const type = eventType(bits);
+      if (type === null) return;
+      ev = { ...ev, bits, type };
+    }
+    this.pendingEvents.push(formatEvent(ev));
   }
 
   /** Callbacks the host lends every packet's context (made once: the hot path allocates none). */

@@ -31,6 +31,8 @@ export interface CtEngine {
   isConfirmed(conn: object): boolean;
   /** nf_conntrack_set_closing: REJECT --reject-with tcp-reset moves a TCP connection to CLOSE. */
   setClosing(conn: object, now: number): void;
+  /** CT --ctevents: only these IPCT event bits are reported for the new connection. */
+  setEventMask(conn: object, mask: number): void;
 }
 export interface CtTrack {
   /** CtStateBit, or 0 when conntrack dropped the packet (table full). */
@@ -482,11 +484,21 @@ export class Pipeline {
       ctx.ct = t.conn;
       ctx.ctState = t.state;
       ctx.ctDir = t.dir;
+      if (ctx.ct && t.state === CtStateBit.NEW) this.template(ctx);
     }
     if (res.ctstate === null && res.ctdir === null && !res.lookedUp) {
       res.lookedUp = true;
       res.ctstate = STATE_NAMES[ctx.ctState] ?? null;
       res.ctdir = ctx.ct ? (ctx.ctDir === 0 ? 'original' : 'reply') : null;
+    }
+  }
+
+  /** What a CT template (raw table) gives the new connection beyond zone and helper. */
+  private template(ctx: PacketContext): void {
+    if (ctx.ctEvents) this.ct.setEventMask(ctx.ct!, ctx.ctEvents);
+    if (ctx.ctExpEvents) throw new Unsupported('CT --expevents (expectation event masks) is not implemented by ctkit');
+    if (ctx.ctZoneDir !== undefined && ctx.ctZoneDir !== 3) {
+      throw new Unsupported('CT --zone-orig / --zone-reply (zones for one direction) are not implemented by ctkit');
     }
   }
 
@@ -548,8 +560,16 @@ export class Pipeline {
   }
 }
 
-/** A NAT target was hit but this build has no NAT engine wired: an error, never ignored. */
-export class NatUnavailable extends Error {
+/** A packet needed something ctkit does not model: an error naming it, never silently ignored. */
+export class Unsupported extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'Unsupported';
+  }
+}
+
+/** A NAT target was hit but this build has no NAT engine wired. */
+export class NatUnavailable extends Unsupported {
   constructor(readonly action: Action) {
     super(`NAT is not implemented yet (a rule asked for ${action.kind})`);
     this.name = 'NatUnavailable';

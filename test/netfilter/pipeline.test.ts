@@ -225,3 +225,18 @@ test('with traceEvaluation every rule tried is listed, and LOG lines come back w
   assert.deepEqual(dropped.trace, ['filter FORWARD 1: no match', 'filter FORWARD 2: no match', 'filter FORWARD 3: no match', 'filter FORWARD policy DROP']);
   assert.match(dropped.dropReason, /filter FORWARD policy/);
 });
+
+test('CT --ctevents keeps only the listed events for the connection; --expevents is refused when used', () => {
+  const rules = (target: string) =>
+    ['*raw', ':PREROUTING ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', `-A PREROUTING -p udp -j CT ${target}`, 'COMMIT', ''].join('\n');
+  const h = new Host(parseHostConfig(HOST), { chains: iptablesBaseChains(parseIptables(rules('--ctevents new,destroy'), { file: 'r' })), seed: 1 });
+  const q = ipv4({ src: '10.0.1.100', dst: '10.0.2.100', payload: udp({ sport: 5000, dport: 53, payload: 'q' }) });
+  const a = ipv4({ src: '10.0.2.100', dst: '10.0.1.100', payload: udp({ sport: 53, dport: 5000, payload: 'a' }) });
+  assert.equal(h.receive(q, LinkType.RAW, 'r_cli', T0).events.length, 1);
+  assert.deepEqual(h.receive(a, LinkType.RAW, 'r_srv', T0 + 0.01).events, []); // the UPDATE (reply seen) is masked
+  const plain = new Host(parseHostConfig(HOST), { seed: 1 });
+  plain.receive(q, LinkType.RAW, 'r_cli', T0);
+  assert.equal(plain.receive(a, LinkType.RAW, 'r_srv', T0 + 0.01).events.length, 1);
+  const exp = new Host(parseHostConfig(HOST), { chains: iptablesBaseChains(parseIptables(rules('--expevents new'), { file: 'r' })), seed: 1 });
+  assert.throws(() => exp.receive(q, LinkType.RAW, 'r_cli', T0), /--expevents .* not implemented/);
+});
