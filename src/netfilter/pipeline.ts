@@ -221,7 +221,7 @@ export class Pipeline {
 
   /** Hands the evaluation trace of the walk just finished to its outcome. */
   private withTrace(res: PacketOutcome): PacketOutcome {
-    if (this.traceEvaluation) {
+    if (this.traceEvaluation || this.evalLines.length > 0) {
       res.trace = this.evalLines;
       this.evalLines = [];
     }
@@ -453,6 +453,8 @@ export class Pipeline {
     for (const s of steps) {
       if (s.chain) {
         const r = s.chain.run(ctx, res.rules);
+        // -j TRACE (nf_trace): from then on every rule the packet meets is traced.
+        if (ctx.nfTrace && !ctx.evalTrace) ctx.evalTrace = this.evalLines;
         if (r.verdict === ChainVerdict.ACCEPT) continue;
         if (r.verdict === ChainVerdict.ACTION && r.action) this.carryOut(ctx, res, r.action);
         throw new Drop(`${r.verdict === ChainVerdict.ACTION ? 'rejected' : 'dropped'} by ${decider(res.rules, s.chain.label)}`);

@@ -240,3 +240,12 @@ test('CT --ctevents keeps only the listed events for the connection; --expevents
   const exp = new Host(parseHostConfig(HOST), { chains: iptablesBaseChains(parseIptables(rules('--expevents new'), { file: 'r' })), seed: 1 });
   assert.throws(() => exp.receive(q, LinkType.RAW, 'r_cli', T0), /--expevents .* not implemented/);
 });
+
+test('-j TRACE in raw traces the rest of that packet\'s way', () => {
+  const rules = ['*raw', ':PREROUTING ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', '-A PREROUTING -p tcp --dport 22 -j TRACE', 'COMMIT',
+    '*filter', ':INPUT ACCEPT [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', '-A FORWARD -p udp -j DROP', 'COMMIT', ''].join('\n');
+  const h = new Host(parseHostConfig(HOST), { chains: iptablesBaseChains(parseIptables(rules, { file: 'r' })), seed: 1 });
+  const traced = h.receive(syn('10.0.1.100', '10.0.2.100', 22), LinkType.RAW, 'r_cli', T0);
+  assert.deepEqual(traced.trace, ['filter FORWARD 1: no match', 'filter FORWARD policy ACCEPT']);
+  assert.equal(h.receive(syn('10.0.1.100', '10.0.2.100', 80), LinkType.RAW, 'r_cli', T0 + 1).trace, undefined);
+});
