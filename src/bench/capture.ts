@@ -16,7 +16,7 @@ import type { CapturedPacket } from '../capture/record.js';
 import { writePcap, writePcapng, type PacketToWrite } from '../capture/writer.js';
 import { readAll } from '../capture/reader.js';
 import { ethernet, icmpEcho, ipv4, ipv6, tcp, udp, type Segment } from '../packet/build.js';
-import { decodeFrame, decodeIp } from '../packet/decode.js';
+import { decodeFrame } from '../packet/decode.js';
 import { LinkType, PacketView } from '../packet/view.js';
 import { fileChunks } from '../cli/io.js';
 import type { BenchModule, PreparedBench } from './run.js';
@@ -28,34 +28,29 @@ function tupleHash(v: PacketView): number {
   return (v.src[0]! ^ v.src[3]! ^ v.dst[0]! ^ v.dst[3]! ^ (v.sport << 16) ^ v.dport ^ (v.proto << 8)) | 0;
 }
 
-/** Reads every packet of `bytes`, decoding each to its 5-tuple; returns the folded tuples. */
+/**
+ * Reads every packet of `bytes`, decoding each to its 5-tuple in place (decodeFrame with the
+ * reader's buffer and offset: no per-packet subarray); returns the folded tuples.
+ */
 function readAndDecode(bytes: Uint8Array, view: PacketView): number {
   const r = new CaptureReader();
   r.push(bytes);
   r.end();
   let h = 0;
-  for (let p = r.next(); p !== null; p = r.next()) h = (h + tupleHash(decodeFrame(view, p.data, p.linktype))) | 0;
+  for (let p = r.next(); p !== null; p = r.next()) {
+    const o = p.offset;
+    h = (h + tupleHash(decodeFrame(view, p.buf, p.linktype, o, o + p.caplen))) | 0;
+  }
   return h;
 }
 
-/**
- * What an offset-taking decodeFrame would give: Ethernet frames carrying IPv4/IPv6 decoded with
- * decodeIp(view, buf, off, end) straight from the reader's buffer, with no per-packet subarray.
- * (Other frames go through decodeFrame.) For comparison only; the figure to quote is readAndDecode.
- */
-function readAndDecodeInPlace(bytes: Uint8Array, view: PacketView): number {
+/** As readAndDecode through the record's `data` (a subarray per packet), for comparison. */
+function readAndDecodeSubarray(bytes: Uint8Array, view: PacketView): number {
   const r = new CaptureReader();
   r.push(bytes);
   r.end();
   let h = 0;
-  for (let p = r.next(); p !== null; p = r.next()) {
-    const b = p.buf;
-    const o = p.offset;
-    const type = p.caplen >= 14 ? (b[o + 12]! << 8) | b[o + 13]! : 0;
-    if (p.linktype === LinkType.ETHERNET && (type === 0x0800 || type === 0x86dd)) decodeIp(view, b, o + 14, o + p.caplen);
-    else decodeFrame(view, p.data, p.linktype);
-    h = (h + tupleHash(view)) | 0;
-  }
+  for (let p = r.next(); p !== null; p = r.next()) h = (h + tupleHash(decodeFrame(view, p.data, p.linktype))) | 0;
   return h;
 }
 
@@ -74,7 +69,8 @@ async function readFileAndDecode(path: string, view: PacketView): Promise<number
   let h = 0;
   const drain = (): void => {
     for (let p: CapturedPacket | null = r.next(); p !== null; p = r.next()) {
-      h = (h + tupleHash(decodeFrame(view, p.data, p.linktype))) | 0;
+      const o = p.offset;
+      h = (h + tupleHash(decodeFrame(view, p.buf, p.linktype, o, o + p.caplen))) | 0;
     }
   };
   for await (const chunk of fileChunks(path)) {
@@ -140,7 +136,8 @@ function syntheticMix(): PacketToWrite[] {
   return out;
 }
 
-function loadInput(): { bytes: Uint8Array; path: string; input: string } {
+/** The benchmark capture: the realistic mix when present, else the synthetic mix (the text says which). */
+export function loadInput(): { bytes: Uint8Array; path: string; input: string } {
   if (existsSync(MIX_PCAP)) {
     const bytes = new Uint8Array(readFileSync(MIX_PCAP));
     return { bytes, path: MIX_PCAP, input: `${MIX_PCAP} (realistic mix, ${(bytes.length / 1e6).toFixed(1)} MB)` };
@@ -177,6 +174,7 @@ export const captureBench: BenchModule = {
           name: 'read + decode to 5-tuple, from memory',
           items: n,
           unit: 'packets',
+          target: 10e6,
           fn: () => void (sink ^= readAndDecode(bytes, view)),
         },
         { name: 'read only, same packets as pcapng, from memory', items: n, unit: 'packets', fn: () => void (sink ^= readOnly(ng)) },
@@ -187,10 +185,10 @@ export const captureBench: BenchModule = {
           fn: () => void (sink ^= readAndDecode(ng, view)),
         },
         {
-          name: 'read + decodeIp in place (no subarray), from memory',
+          name: 'read + decode through p.data (a subarray per packet)',
           items: n,
           unit: 'packets',
-          fn: () => void (sink ^= readAndDecodeInPlace(bytes, view)),
+          fn: () => void (sink ^= readAndDecodeSubarray(bytes, view)),
         },
         {
           name: 'read + decode to 5-tuple, streamed from the file',

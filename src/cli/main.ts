@@ -11,13 +11,14 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { registerDump } from './dump.js';
 import { registerReplay } from './replay.js';
+import { registerBench } from './bench.js';
 import { registerHost } from './host.js';
 import { registerConntrack } from './conntrack.js';
 import { registerExplain } from './explain.js';
 import { registerDiff } from './diff.js';
 import { EXIT_USAGE, reportError } from './errors.js';
 
-const COMMANDS: ReadonlyArray<(program: Command) => void> = [registerDump, registerReplay, registerHost, registerConntrack, registerExplain, registerDiff];
+const COMMANDS: ReadonlyArray<(program: Command) => void> = [registerDump, registerReplay, registerHost, registerConntrack, registerExplain, registerDiff, registerBench];
 
 /** ctkit's version, from the package.json above this module (dist/cli, src/cli or a test build). */
 function packageVersion(): string {

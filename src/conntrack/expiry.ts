@@ -7,9 +7,19 @@
  * earlier time moves it up. A busy connection therefore costs one heap operation per timeout
  * period, not per packet, and the steady state allocates nothing.
  */
-import type { Conn } from './conn.js';
+/** What the queue files: an expiry time and the queue's bookkeeping. */
+export interface Expirable {
+  expiresAt: number;
+  /** Position in the heap (-1 when absent) and the time it is filed under. */
+  heapIndex: number;
+  heapKey: number;
+}
 
-export class ExpiryQueue {
+/**
+ * (The table keeps its own heap of slots in store.ts, the same scheme over arrays; this queue is
+ * for objects.)
+ */
+export class ExpiryQueue<Conn extends Expirable = Expirable> {
   private readonly heap: Conn[] = [];
 
   get size(): number {

@@ -36,8 +36,9 @@ function rotl(x: number, b: number): number {
 
 /** HalfSipHash-2-4 fed with whole 32-bit words. */
 export class HalfSipHash {
-  private readonly k0: number;
-  private readonly k1: number;
+  /** The key words (int32). */
+  readonly k0: number;
+  readonly k1: number;
   private v0 = 0;
   private v1 = 0;
   private v2 = 0;
@@ -105,6 +106,51 @@ export class HalfSipHash {
     this.v2 = v2;
     this.v3 = v3;
   }
+}
+
+/**
+ * HalfSipHash-2-4 of the first `n` words of `w`, with key (k0, k1): the same value as
+ * `new HalfSipHash(k0, k1).begin().word(w[0])...word(w[n-1]).end()`, in one call with the state
+ * in locals (what the table's hot path uses).
+ */
+export function halfSipHashWords(k0: number, k1: number, w: Int32Array, n: number): number {
+  let v0 = k0 | 0;
+  let v1 = k1 | 0;
+  let v2 = (0x6c796765 ^ k0) | 0;
+  let v3 = (0x74656462 ^ k1) | 0;
+  const lengthWord = ((n * 4) & 0xff) << 24;
+  // The message words, then the length word: two rounds each.
+  for (let i = 0; i <= n; i++) {
+    const m = i < n ? w[i]! | 0 : lengthWord;
+    v3 ^= m;
+    for (let r = 0; r < 2; r++) {
+      v0 = (v0 + v1) | 0;
+      v1 = ((v1 << 5) | (v1 >>> 27)) ^ v0;
+      v0 = (v0 << 16) | (v0 >>> 16);
+      v2 = (v2 + v3) | 0;
+      v3 = ((v3 << 8) | (v3 >>> 24)) ^ v2;
+      v0 = (v0 + v3) | 0;
+      v3 = ((v3 << 7) | (v3 >>> 25)) ^ v0;
+      v2 = (v2 + v1) | 0;
+      v1 = ((v1 << 13) | (v1 >>> 19)) ^ v2;
+      v2 = (v2 << 16) | (v2 >>> 16);
+    }
+    v0 ^= m;
+  }
+  v2 ^= 0xff;
+  for (let r = 0; r < 4; r++) {
+    v0 = (v0 + v1) | 0;
+    v1 = ((v1 << 5) | (v1 >>> 27)) ^ v0;
+    v0 = (v0 << 16) | (v0 >>> 16);
+    v2 = (v2 + v3) | 0;
+    v3 = ((v3 << 8) | (v3 >>> 24)) ^ v2;
+    v0 = (v0 + v3) | 0;
+    v3 = ((v3 << 7) | (v3 >>> 25)) ^ v0;
+    v2 = (v2 + v1) | 0;
+    v1 = ((v1 << 13) | (v1 >>> 19)) ^ v2;
+    v2 = (v2 << 16) | (v2 >>> 16);
+  }
+  return (v1 ^ v3) >>> 0;
 }
 
 /** Maps a 32-bit hash onto [0, size) without a modulo bias worth speaking of (the kernel's reciprocal_scale). */

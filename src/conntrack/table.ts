@@ -4,11 +4,14 @@
  * leaves through POSTROUTING or INPUT (`confirm`), expiry in virtual time, events, statistics,
  * and what NAT and the helpers need (reply tuple changes, tuple-in-use checks, expectations).
  *
- * Structure: a chained hash table of `settings.buckets` buckets holding both directions of every
- * confirmed connection (a tuple node per direction), keyed with HalfSipHash seeded per table; an
- * insertion-ordered list of confirmed entries for listings; an expiry queue. A new connection is
- * created UNCONFIRMED: it is not in the table (lookups do not find it) and has sent no event
- * until `confirm`; a packet that is dropped before that takes it with it (`discard`).
+ * Structure: connections live in slots of flat arrays (store.ts), not in objects: a chained hash
+ * table of `settings.buckets` buckets holding both directions of every confirmed connection (a
+ * node per direction: slot * 2 + dir), keyed with HalfSipHash seeded per table; an
+ * insertion-ordered list of confirmed entries for listings; an expiry heap. A Conn object
+ * (conn.ts) is made for a connection only when someone outside asks for it (TrackResult.conn, an
+ * event's or a listener's connection, get / find), and is the same object from then on. A new
+ * connection is created UNCONFIRMED: it is not in the table (lookups do not find it) and has sent
+ * no event until `confirm`; a packet that is dropped before that takes it with it (`discard`).
  *
  * Time is virtual (seconds, a float, given with every call). Expired entries are reaped at the
  * start of every `track` (and by `expire`), each with a DESTROY event at that moment: the kernel
@@ -17,18 +20,48 @@
 import { CtStateBit, CtStatus, Hook, type CtTupleLike } from '../netfilter/context.js';
 import { decodeIp } from '../packet/decode.js';
 import { Proto, PacketView } from '../packet/view.js';
-import { Conn, TupleNode } from './conn.js';
+import { Conn, type SlotOwner } from './conn.js';
 import { eventType, IPCT, type CtEvent, type CtEventListener } from './events.js';
-import { ExpiryQueue } from './expiry.js';
-import { deriveKey, HalfSipHash, scaleHash, SeededRandom } from './hash.js';
+import { deriveKey, halfSipHashWords, scaleHash, SeededRandom } from './hash.js';
 import { defaultTrackers, type TrackerTable } from './proto/index.js';
 import { GreKeymap } from './proto/gre.js';
 import { icmpIsErrorType } from './proto/icmp.js';
 import { ICMPV6_REDIRECT, ICMPV6_REDIRECT_HLEN, icmpv6IsErrorType, icmpv6Untracked, ND_OPT_REDIRECT_HDR } from './proto/icmpv6.js';
+import { TcpState } from './proto/tcp-state.js';
+import { tcpCreate, tcpInitState, tcpMayCreate } from './proto/tcp.js';
 import type { ConntrackSettings } from './settings.js';
 import { CtStats } from './stats.js';
-import { Verdict, type PacketInfo, type PacketOut, type Tracker } from './tracker.js';
-import { hashTuple, invertTuple, Tuple, tupleFromPacket, tuplesEqual } from './tuple.js';
+import {
+  ConnStore,
+  F_ACCT,
+  F_CLASH_HIDDEN,
+  F_ECACHE,
+  F_HASHED0,
+  F_HASHED1,
+  F_NOSTATE,
+  F_RELEASED,
+  F_TCPSOA,
+  F_TSTAMP,
+  F_V6,
+  D_CREATED,
+  D_EXPIRES,
+  FR,
+  O_ADDR,
+  O_CHAIN,
+  O_HASH,
+  O_ID,
+  O_LASTMARK,
+  O_LNEXT,
+  O_LPREV,
+  O_MARK,
+  O_PORTS,
+  O_STATUS,
+  R,
+  TcpStateView,
+  tcpStateFits,
+} from './store.js';
+import { Verdict, type PacketInfo, type PacketOut, type TrackedConn, type Tracker } from './tracker.js';
+import { hashTupleKeyed, invertTuple, Tuple, tupleFromPacket, tuplesEqual } from './tuple.js';
 
 export interface TableOptions {
   settings: ConntrackSettings;
@@ -56,12 +89,26 @@ export class TrackResult {
   state = 0;
   /** 0 original, 1 reply (meaningful with a connection). */
   dir: 0 | 1 = 0;
-  /** The connection (unconfirmed for a NEW packet that created it), null for INVALID / UNTRACKED. */
-  conn: Conn | null = null;
+  /**
+   * The connection's slot in the table, -1 when there is none (what `conn` is made from;
+   * `confirmSlot` takes it without making the Conn object).
+   */
+  slot = -1;
   /** Why the packet is INVALID / UNTRACKED / dropped ('' otherwise). */
   reason = '';
   /** Conntrack drops the packet (NF_DROP): the pipeline must drop it, with no ctstate. */
   drop = false;
+
+  /** The connection's object, kept when the table frees its slot while this result is current. */
+  pinned: Conn | null = null;
+
+  constructor(private readonly table: ConntrackTable | null = null) {}
+
+  /** The connection (unconfirmed for a NEW packet that created it), null for INVALID / UNTRACKED. */
+  get conn(): Conn | null {
+    if (this.slot < 0 || this.table === null) return null;
+    return this.pinned ?? this.table.handleOfSlot(this.slot);
+  }
 }
 
 /** What an expectation that matches a new connection gives it. */
@@ -96,6 +143,11 @@ const CLASH_TIMEOUT = 1;
 const GC_MIN_INTERVAL = 1;
 /** Remaining seconds are printed rounded down; this absorbs float noise of now + timeout - now. */
 const TIME_EPSILON = 1e-6;
+/** initConntrack's answers besides a slot. */
+const NO_REPLY_TUPLE = -1;
+const TABLE_FULL = -2;
+/** scanChain's answer for a chain past the limit. */
+const CHAIN_TOO_LONG = -2;
 
 /** Bits of the UPDATE event ctnetlink sends after a change through netlink (conntrack -U). */
 const NETLINK_UPDATE_BITS =
@@ -107,22 +159,68 @@ export function remainingSeconds(expiresAt: number, now: number): number {
   return left > 0 ? left : 0;
 }
 
-export class ConntrackTable {
+/**
+ * What a tracker works on for one packet: the connection in its slot (TrackedConn), with the TCP
+ * state read in place when it lives in the slot's words. One per table, pointed at a slot per
+ * packet.
+ */
+class SlotConn implements TrackedConn<unknown> {
+  slot = 0;
+  private readonly tcp: TcpStateView;
+
+  constructor(
+    private readonly store: ConnStore,
+    private readonly table: ConntrackTable,
+  ) {
+    this.tcp = new TcpStateView(store);
+  }
+
+  get status(): number {
+    return this.store.i[(this.slot) * R + O_STATUS]!;
+  }
+  set status(v: number) {
+    this.store.i[(this.slot) * R + O_STATUS] = v;
+  }
+  get createdAt(): number {
+    return this.store.f[(this.slot) * FR + D_CREATED]!;
+  }
+  get expiresAt(): number {
+    return this.store.f[(this.slot) * FR + D_EXPIRES]!;
+  }
+  get zone(): number {
+    return this.store.zone(this.slot);
+  }
+  get proto(): unknown {
+    return this.table.protoOfSlot(this.slot, this.tcp);
+  }
+}
+
+export class ConntrackTable implements SlotOwner {
   readonly settings: ConntrackSettings;
   readonly stats = new CtStats();
   /** PPTP's GRE key map (filled by the PPTP helper; consulted for GRE version 1 tuples). */
   readonly greKeymap = new GreKeymap();
   /** The seed the table was created with (snapshots keep it). */
   readonly seed: number;
+  /** The connections (table internals; Conn objects read it). */
+  readonly store: ConnStore;
 
   private readonly trackers: TrackerTable;
-  private readonly buckets: (TupleNode | null)[];
-  private readonly hasher: HalfSipHash;
-  private readonly idHasher: HalfSipHash;
+  /** Bucket heads: the first node (slot * 2 + dir) of each chain, -1 when empty. */
+  private readonly heads: Int32Array;
+  /** 32 - log2(buckets) when the bucket count is a power of two (above 1), else 0. */
+  private readonly bucketShift: number;
+  /** Key words of the tuple hash and of the id hash (HalfSipHash). */
+  private readonly k0: number;
+  private readonly k1: number;
+  private readonly idK0: number;
+  private readonly idK1: number;
+  private readonly idWords = new Int32Array(2);
+  /** The direction of the connection the last chain search found. */
+  private foundDir: 0 | 1 = 0;
   private readonly random: SeededRandom;
-  private readonly expiry = new ExpiryQueue();
-  private head: Conn | null = null;
-  private tail: Conn | null = null;
+  private head = -1;
+  private tail = -1;
   /** Allocated connections (confirmed + unconfirmed), the kernel's nf_conntrack_count. */
   private allocated = 0;
   private serial = 0;
@@ -131,13 +229,21 @@ export class ConntrackTable {
   private listeners: CtEventListener[] = [];
   private removeListeners: Array<(conn: Conn) => void> = [];
   private expectationLookup: ExpectationLookup | null = null;
+  /** Released slots, freed (and their Conn objects detached) before the next packet. */
+  private pending: number[] = [];
+  /** The shared state object of each stateless protocol, by number (F_NOSTATE). */
+  private readonly stateless: unknown[] = new Array<unknown>(256).fill(undefined);
 
   // reused per packet
-  private readonly result = new TrackResult();
+  private readonly result = new TrackResult(this);
   private readonly tuple = new Tuple();
   private readonly inner = new Tuple();
   private readonly scratch = new Tuple();
+  private readonly probe = new Tuple();
+  private readonly other = new Tuple();
   private readonly redirectView = new PacketView();
+  private readonly cursor: SlotConn;
+  private readonly tcpView: TcpStateView;
   private readonly out: PacketOut = { timeout: -1, kill: false, protoEvent: false };
   private readonly info: PacketInfo = { dir: 0, hook: Hook.PREROUTING, now: 0 };
   private readonly greLookup = (t: Tuple): number => this.greKeymap.lookup(t);
@@ -147,11 +253,17 @@ export class ConntrackTable {
     this.seed = opts.seed;
     this.trackers = opts.trackers ?? defaultTrackers();
     const size = Math.max(1, Math.floor(opts.settings.buckets));
-    this.buckets = new Array<TupleNode | null>(size).fill(null);
+    this.heads = new Int32Array(size).fill(-1);
+    this.bucketShift = size > 1 && (size & (size - 1)) === 0 ? 32 - Math.log2(size) : 0;
+    this.store = new ConnStore(1024);
+    this.cursor = new SlotConn(this.store, this);
+    this.tcpView = new TcpStateView(this.store);
     const [k0, k1] = deriveKey(opts.seed, 1);
-    this.hasher = new HalfSipHash(k0, k1);
+    this.k0 = k0 | 0;
+    this.k1 = k1 | 0;
     const [i0, i1] = deriveKey(opts.seed, 2);
-    this.idHasher = new HalfSipHash(i0, i1);
+    this.idK0 = i0 | 0;
+    this.idK1 = i1 | 0;
     this.random = new SeededRandom(opts.seed, 3);
   }
 
@@ -199,7 +311,8 @@ export class ConntrackTable {
     const r = this.result;
     r.state = 0;
     r.dir = 0;
-    r.conn = null;
+    r.slot = -1;
+    r.pinned = null;
     r.reason = '';
     r.drop = false;
     this.expire(now);
@@ -211,27 +324,29 @@ export class ConntrackTable {
     const icmpFamily = (pkt.family === 4 && pkt.proto === Proto.ICMP) || (pkt.family === 6 && pkt.proto === Proto.ICMPV6);
     if (icmpFamily && this.icmpStage(pkt, hook, zone, tracker, r)) return r;
     if (!tupleFromPacket(pkt, this.tuple, this.greLookup)) return this.invalid(r, `${tracker.name}: header too short for a tuple`);
+    const hash = this.hashOf(this.tuple, zone);
     for (let repeats = 0; ; repeats++) {
-      const node = this.lookupNode(this.tuple, zone);
-      let conn: Conn;
+      const found = this.lookup(this.tuple, zone, hash);
+      let s: number;
       let dir: 0 | 1 = 0;
-      if (node) {
-        conn = node.conn;
-        dir = node.dir;
+      if (found >= 0) {
+        s = found;
+        dir = this.foundDir;
       } else {
         const created = this.initConntrack(this.tuple, zone, now, opts?.helper ?? null, tracker);
-        if (created === null) return this.invalid(r, `${tracker.name}: no reply tuple for this packet`);
-        if (created === 'full') return this.dropped(r, 'table full');
-        conn = created;
+        if (created === NO_REPLY_TUPLE) return this.invalid(r, `${tracker.name}: no reply tuple for this packet`);
+        if (created === TABLE_FULL) return this.dropped(r, 'table full');
+        s = created;
+        this.store.i[s * R + O_HASH] = hash;
       }
-      const v = this.runTracker(conn, node === null, dir, pkt, hook, now, tracker, !icmpFamily, r);
+      const v = this.runTracker(s, found < 0, dir, pkt, hook, now, tracker, !icmpFamily, r);
       if (v !== Verdict.REPEAT) return r;
       // The tracker asks for a fresh connection (a SYN reopening a closed one).
-      if (node === null || repeats > 0) {
-        if (!conn.confirmed) this.freeUnconfirmed(conn);
+      if (found < 0 || repeats > 0) {
+        if (!this.isConfirmed(s)) this.freeUnconfirmed(s);
         return this.invalid(r, `${tracker.name}: repeated lookup`);
       }
-      this.kill(conn, now);
+      this.kill(s, now);
     }
   }
 
@@ -244,22 +359,36 @@ export class ConntrackTable {
    * packet (REJECT's answer) never inserts.
    */
   confirm(conn: Conn, now: number, dir: 0 | 1 = 0): Conn | null {
-    if (conn.confirmed) {
-      this.deliver(conn, now);
-      return conn;
+    const s = this.slotOf(conn);
+    if (s < 0) return this.confirmDetached(conn, dir);
+    const to = this.confirmSlot(s, now, dir);
+    return to < 0 ? null : to === s ? conn : this.handleOfSlot(to);
+  }
+
+  /**
+   * `confirm` by slot (TrackResult.slot), without making Conn objects: returns the slot of the
+   * connection the packet now belongs to, or -1 when the packet must be dropped.
+   */
+  confirmSlot(s: number, now: number, dir: 0 | 1 = 0): number {
+    const st = this.store;
+    const status = st.i[s * R + O_STATUS]!;
+    if (status & CtStatus.CONFIRMED) {
+      this.deliver(s, now);
+      return s;
     }
-    if (dir !== 0) return conn;
-    if (conn.dying) {
+    if (dir !== 0) return s;
+    if (status & CtStatus.DYING) {
       this.stats.insertFailed++;
-      this.freeUnconfirmed(conn);
-      return null;
+      this.freeUnconfirmed(s);
+      return -1;
     }
-    return this.insert(conn, now);
+    return this.insert(s, now);
   }
 
   /** An unconfirmed connection whose packet was dropped: no entry, no event. */
   discard(conn: Conn): void {
-    if (!conn.confirmed) this.freeUnconfirmed(conn);
+    const s = this.slotOf(conn);
+    if (s >= 0 && !this.isConfirmed(s)) this.freeUnconfirmed(s);
   }
 
   // ----------------------------------------------------------------------------------------------
@@ -270,9 +399,11 @@ export class ConntrackTable {
    * collector's early drop when a table-full drop asked for it.
    */
   expire(now: number): void {
-    for (let c = this.expiry.peek(); c !== null && c.heapKey <= now; c = this.expiry.peek()) {
-      if (c.expiresAt > now) this.expiry.refileTop();
-      else this.kill(c, now);
+    if (this.pending.length > 0) this.freePending();
+    const st = this.store;
+    for (let s = st.heapPeek(); s >= 0 && st.heapTopKey() <= now; s = st.heapPeek()) {
+      if (st.f[s * FR + D_EXPIRES]! > now) st.heapRefileTop();
+      else this.kill(s, now);
     }
     if (this.gcEarlyDrop && now - this.gcEarlyDropSince >= GC_MIN_INTERVAL) this.gcEarlyDropPass(now);
   }
@@ -282,15 +413,23 @@ export class ConntrackTable {
 
   /** Deletes a connection (DESTROY event). False when it was already going. */
   delete(conn: Conn, now: number): boolean {
-    return this.kill(conn, now);
+    const s = this.slotOf(conn);
+    if (s < 0) {
+      // Freed already: only the flag changes, as it did on a dead entry.
+      if (conn.dying) return false;
+      conn.status |= CtStatus.DYING;
+      return true;
+    }
+    return this.kill(s, now);
   }
 
   /** Deletes every connection (conntrack -F). */
   flush(now: number): void {
-    for (let c = this.head; c !== null; ) {
-      const next = c.next;
-      this.kill(c, now);
-      c = next;
+    const st = this.store;
+    for (let s = this.head; s >= 0; ) {
+      const next = st.i[s * R + O_LNEXT]!;
+      this.kill(s, now);
+      s = next;
     }
   }
 
@@ -299,15 +438,18 @@ export class ConntrackTable {
     if (change.mark !== undefined) conn.mark = change.mark >>> 0;
     if (change.labels !== undefined) for (let i = 0; i < 4; i++) conn.labels[i] = (change.labels[i] ?? 0) >>> 0;
     if (change.timeout !== undefined) this.setTimeout(conn, change.timeout, now);
-    if (!conn.confirmed || conn.dying || !conn.hasEcache) return;
-    this.syncChangeMarkers(conn);
-    this.emit('UPDATE', conn, now, NETLINK_UPDATE_BITS | conn.ecache);
-    conn.ecache = 0;
+    const s = this.slotOf(conn);
+    if (s < 0 || !this.isConfirmed(s) || this.isDying(s) || !conn.hasEcache) return;
+    this.syncChangeMarkers(s);
+    this.emit('UPDATE', s, now, NETLINK_UPDATE_BITS | this.store.ecache(s));
+    this.store.setEcache(s, 0);
   }
 
   /** Sets the timeout to `seconds` from now (no event; entries with a fixed timeout included). */
   setTimeout(conn: Conn, seconds: number, now: number): void {
-    this.setExpiry(conn, now + seconds);
+    const s = this.slotOf(conn);
+    if (s < 0) conn.expiresAt = now + seconds;
+    else this.setExpiry(s, now + seconds);
   }
 
   /** Caches event bits on a connection, delivered with its next confirmed packet (IPCT_*). */
@@ -317,13 +459,16 @@ export class ConntrackTable {
 
   /** The confirmed connection with tuple `t` in either direction, or null. */
   get(t: CtTupleLike, zone = 0): Conn | null {
-    return this.lookupNode(t, zone)?.conn ?? null;
+    const s = this.lookupLike(t, zone);
+    return s < 0 ? null : this.handleOfSlot(s);
   }
 
   /** Like `get`, with the direction the tuple matched. */
   find(t: CtTupleLike, zone = 0): { conn: Conn; dir: 0 | 1 } | null {
-    const n = this.lookupNode(t, zone);
-    return n ? { conn: n.conn, dir: n.dir } : null;
+    const s = this.lookupLike(t, zone);
+    if (s < 0) return null;
+    const dir = this.foundDir;
+    return { conn: this.handleOfSlot(s), dir };
   }
 
   /**
@@ -333,6 +478,8 @@ export class ConntrackTable {
   alterReplyTuple(conn: Conn, t: CtTupleLike): void {
     if (conn.confirmed) throw new Error('conntrack: the reply tuple of a confirmed connection cannot change');
     conn.reply.copyFrom(t);
+    const s = this.slotOf(conn);
+    if (s >= 0) this.writeTuple(s, 1, conn.reply);
   }
 
   /**
@@ -342,10 +489,14 @@ export class ConntrackTable {
    */
   tupleInUse(t: CtTupleLike, ignoring: Conn): boolean {
     const zone = ignoring.zone;
-    for (let n: TupleNode | null = this.buckets[this.bucketOf(t, zone)] ?? null; n !== null; n = n.next) {
-      const c = n.conn;
-      if (c === ignoring || !this.nodeMatches(n, t, zone)) continue;
-      if (tuplesEqual(ignoring.orig, c.orig)) continue;
+    const probe = this.probe.copyFrom(t);
+    const h = this.hashOf(probe, zone);
+    const ignoreSlot = this.slotOf(ignoring);
+    const st = this.store;
+    for (let n = this.heads[this.bucketOfHash(h)]!; n >= 0; n = st.i[(n >> 1) * R + O_CHAIN + (n & 1)]!) {
+      const s = n >> 1;
+      if (s === ignoreSlot || !this.nodeMatches(n, h, probe, zone)) continue;
+      if (tuplesEqual(ignoring.orig, this.readTuple(s, 0, this.other))) continue;
       this.stats.found++;
       return true;
     }
@@ -359,21 +510,69 @@ export class ConntrackTable {
 
   /** Confirmed connections in insertion order, NAT clash entries excluded (what listings show). */
   *[Symbol.iterator](): IterableIterator<Conn> {
-    for (let c = this.head; c !== null; c = c.next) if (!c.clashHidden) yield c;
+    const st = this.store;
+    for (let s = this.head; s >= 0; ) {
+      const next = st.i[s * R + O_LNEXT]!;
+      if (!(st.flags(s) & F_CLASH_HIDDEN)) yield this.handleOfSlot(s);
+      s = next;
+    }
   }
 
   /** Every confirmed connection in insertion order, NAT clash entries included. */
   *all(): IterableIterator<Conn> {
-    for (let c = this.head; c !== null; c = c.next) yield c;
+    const st = this.store;
+    for (let s = this.head; s >= 0; ) {
+      const next = st.i[s * R + O_LNEXT]!;
+      yield this.handleOfSlot(s);
+      s = next;
+    }
   }
 
   /**
    * Snapshot restore: puts a confirmed connection back as it was (no event, no check). Used by
    * snapshot.ts; the connection must carry CONFIRMED and its final tuples, timeout and state.
+   * The Conn object given becomes the connection's.
    */
   restore(conn: Conn): void {
+    const st = this.store;
+    const s = st.alloc();
     this.allocated++;
-    this.link(conn);
+    this.writeTuple(s, 0, conn.orig);
+    this.writeTuple(s, 1, conn.reply);
+    st.i[s * R + O_STATUS] = conn.status;
+    st.u[s * R + O_MARK] = conn.mark;
+    st.u[s * R + O_LASTMARK] = conn.lastMark;
+    st.setZone(s, conn.zone);
+    st.u[s * R + O_ID] = conn.id;
+    st.setEcache(s, conn.ecache);
+    st.f[s * FR + D_EXPIRES] = conn.expiresAt;
+    st.f[s * FR + D_CREATED] = conn.createdAt;
+    let f = 0;
+    if (conn.hasAcct) f |= F_ACCT;
+    if (conn.hasTstamp) f |= F_TSTAMP;
+    if (conn.hasEcache) f |= F_ECACHE;
+    if (conn.clashHidden) f |= F_CLASH_HIDDEN;
+    st.setFlags(s, f);
+    const x = st.ext(s);
+    x.helperName = conn.helperName;
+    x.helperData = conn.helperData;
+    x.master = conn.master;
+    x.refs = conn.refs;
+    x.secmark = conn.secmark;
+    if (conn.labelsTouched) {
+      x.labels = conn.labels.slice();
+      x.lastLabels = conn.lastLabels.slice();
+    }
+    x.origPackets = conn.origPackets;
+    x.origBytes = conn.origBytes;
+    x.replyPackets = conn.replyPackets;
+    x.replyBytes = conn.replyBytes;
+    x.tsStart = conn.tsStart;
+    x.tsStop = conn.tsStop;
+    x.protoObj = conn.proto;
+    x.handle = conn;
+    conn.attach(this, s);
+    this.link(s);
   }
 
   /** Snapshot support: the table's counters that are not connections. */
@@ -389,6 +588,126 @@ export class ConntrackTable {
   }
 
   // ----------------------------------------------------------------------------------------------
+  // slots and their Conn objects (table internals, public for Conn and TrackResult)
+
+  /** The Conn object of a slot (made on first request, the same one afterwards). */
+  handleOfSlot(s: number): Conn {
+    const st = this.store;
+    const x = st.ext(s);
+    if (x.handle !== null) return x.handle;
+    const tracker = this.trackerFor(st.proto(s));
+    const c = Conn.ofSlot(tracker, this, s, this.readTuple(s, 0, this.scratchA), this.readTuple(s, 1, this.scratchB));
+    x.handle = c;
+    return c;
+  }
+
+  private readonly scratchA = new Tuple();
+  private readonly scratchB = new Tuple();
+
+  /** The protocol state of a slot, for a tracker (TCP state in the slot's words through `view`). */
+  protoOfSlot(s: number, view: TcpStateView): unknown {
+    const st = this.store;
+    const f = st.flags(s);
+    if (f & F_TCPSOA) return view.at(s);
+    if (f & F_NOSTATE) return this.stateless[st.proto(s)];
+    return st.extOf(s)?.protoObj ?? null;
+  }
+
+  /** SlotOwner: a stateless protocol's shared state object. */
+  statelessState(proto: number): unknown {
+    return this.stateless[proto & 0xff];
+  }
+
+  /** The slot of a Conn object of this table, -1 when it has none (freed, or never in it). */
+  private slotOf(conn: Conn): number {
+    return conn.owner === this ? conn.slot : -1;
+  }
+
+  private isConfirmed(s: number): boolean {
+    return (this.store.i[s * R + O_STATUS]! & CtStatus.CONFIRMED) !== 0;
+  }
+
+  private isDying(s: number): boolean {
+    return (this.store.i[s * R + O_STATUS]! & CtStatus.DYING) !== 0;
+  }
+
+  /** Stores the tuple of direction `dir` of slot `s`. */
+  private writeTuple(s: number, dir: 0 | 1, t: Tuple): void {
+    const st = this.store;
+    const w = t.words;
+    const a = t.at;
+    const base = s * R + O_ADDR + dir * 2;
+    st.u[base] = w[a]!;
+    st.u[base + 1] = w[a + 4]!;
+    st.u[s * R + O_PORTS + dir] = (((t.sport & 0xffff) << 16) | (t.dport & 0xffff)) >>> 0;
+    st.setProto(s, t.proto);
+    if (t.family === 6) {
+      st.setFlags(s, F_V6);
+      const x = st.ext(s);
+      const v6 = (x.v6 ??= new Uint32Array(16));
+      const o = dir * 8;
+      for (let i = 0; i < 8; i++) v6[o + i] = w[a + i]!;
+    } else {
+      st.clearFlags(s, F_V6);
+    }
+  }
+
+  /** The tuple of direction `dir` of slot `s`, into `out`. */
+  private readTuple(s: number, dir: 0 | 1, out: Tuple): Tuple {
+    const st = this.store;
+    const w = out.words;
+    const a = out.at;
+    const p = st.u[s * R + O_PORTS + dir]!;
+    out.proto = st.proto(s);
+    out.sport = p >>> 16;
+    out.dport = p & 0xffff;
+    if (st.flags(s) & F_V6) {
+      out.family = 6;
+      const v6 = st.extOf(s)!.v6!;
+      const o = dir * 8;
+      for (let i = 0; i < 8; i++) w[a + i] = v6[o + i]!;
+    } else {
+      out.family = 4;
+      const base = s * R + O_ADDR + dir * 2;
+      w[a] = st.u[base]!;
+      w[a + 4] = st.u[base + 1]!;
+      w[a + 1] = 0;
+      w[a + 2] = 0;
+      w[a + 3] = 0;
+      w[a + 5] = 0;
+      w[a + 6] = 0;
+      w[a + 7] = 0;
+    }
+    return out;
+  }
+
+  /** Conn objects of freed slots keep their values; the slots go back to the store. */
+  private freePending(): void {
+    const st = this.store;
+    const list = this.pending;
+    this.pending = [];
+    const r = this.result;
+    for (const s of list) {
+      // The current result still names this connection: keep its object.
+      if (s === r.slot && r.pinned === null) r.pinned = this.handleOfSlot(s);
+      const h = st.extOf(s)?.handle ?? null;
+      if (h !== null) h.detach();
+      st.release(s);
+    }
+  }
+
+  /** A confirm() of a Conn object whose slot was freed: what it did on a dead entry. */
+  private confirmDetached(conn: Conn, dir: 0 | 1): Conn | null {
+    if (conn.confirmed) return conn;
+    if (dir !== 0) return conn;
+    if (conn.dying) {
+      this.stats.insertFailed++;
+      return null;
+    }
+    throw new Error('conntrack: confirm() of a connection this table does not hold');
+  }
+
+  // ----------------------------------------------------------------------------------------------
   // packet path internals
 
   private untracked(r: TrackResult, reason: string): TrackResult {
@@ -401,7 +720,7 @@ export class ConntrackTable {
   private invalid(r: TrackResult, reason: string): TrackResult {
     this.stats.invalid++;
     r.state = CtStateBit.INVALID;
-    r.conn = null;
+    r.slot = -1;
     r.reason = reason;
     return r;
   }
@@ -410,7 +729,7 @@ export class ConntrackTable {
   private dropped(r: TrackResult, reason: string): TrackResult {
     this.stats.drop++;
     r.state = 0;
-    r.conn = null;
+    r.slot = -1;
     r.drop = true;
     r.reason = reason;
     return r;
@@ -434,7 +753,7 @@ export class ConntrackTable {
   private icmpRefused(r: TrackResult, reason: string): true {
     this.stats.error++;
     r.state = CtStateBit.INVALID;
-    r.conn = null;
+    r.slot = -1;
     r.reason = reason;
     return true;
   }
@@ -451,16 +770,19 @@ export class ConntrackTable {
     if (!tupleFromPacket(inner, this.inner, this.greLookup) || !invertTuple(this.scratch, this.inner)) {
       return this.icmpRefused(r, 'icmp error quoting a packet without a connection tuple');
     }
-    const node = this.lookupNode(this.scratch, zone);
-    if (node === null) return this.icmpRefused(r, 'icmp error for no known connection');
-    const dst = node.conn.tuple(node.dir).dst;
+    const found = this.lookup(this.scratch, zone, this.hashOf(this.scratch, zone));
+    if (found < 0) return this.icmpRefused(r, 'icmp error for no known connection');
+    const foundDir = this.foundDir;
+    const t = this.readTuple(found, foundDir, this.other);
+    const dst = t.words;
+    const a = t.at + 4;
     const od = outer.dst;
-    if (dst[0] !== od[0] || dst[1] !== od[1] || dst[2] !== od[2] || dst[3] !== od[3]) {
+    if (dst[a] !== od[0] || dst[a + 1] !== od[1] || dst[a + 2] !== od[2] || dst[a + 3] !== od[3]) {
       return this.icmpRefused(r, 'icmp error: outer destination is not the connection\'s');
     }
     r.state = CtStateBit.RELATED;
-    r.dir = node.dir;
-    r.conn = node.conn;
+    r.dir = foundDir;
+    r.slot = found;
     return true;
   }
 
@@ -486,49 +808,76 @@ export class ConntrackTable {
 
   /**
    * A packet that found no connection (init_conntrack): the reply tuple, the table limit (with
-   * early drop), the expectation check. Null when the packet has no reply tuple; 'full' when the
-   * table has no room.
+   * early drop), the expectation check. NO_REPLY_TUPLE when the packet has no reply tuple;
+   * TABLE_FULL when the table has no room; else the new connection's slot.
    */
-  private initConntrack(t: Tuple, zone: number, now: number, helper: string | null, tracker: Tracker<unknown>): Conn | null | 'full' {
-    if (!invertTuple(this.scratch, t)) return null;
+  private initConntrack(t: Tuple, zone: number, now: number, helper: string | null, tracker: Tracker<unknown>): number {
+    if (!invertTuple(this.scratch, t)) return NO_REPLY_TUPLE;
     if (this.allocated + 1 > this.settings.max && !this.earlyDrop(t, zone, now)) {
       if (!this.gcEarlyDrop) {
         this.gcEarlyDrop = true;
         this.gcEarlyDropSince = now;
       }
-      return 'full';
+      return TABLE_FULL;
     }
-    const s = this.settings;
-    const conn = new Conn(tracker);
-    conn.orig.copyFrom(t);
-    conn.reply.copyFrom(this.scratch);
-    conn.zone = zone;
-    conn.createdAt = now;
-    conn.hasAcct = s.acct;
-    conn.hasTstamp = s.timestamp;
-    conn.hasEcache = s.events !== 0;
-    conn.id = this.nextId();
+    const set = this.settings;
+    const st = this.store;
+    const s = st.alloc();
+    this.writeTuple(s, 0, t);
+    this.writeTuple(s, 1, this.scratch);
+    st.setZone(s, zone);
+    st.f[s * FR + D_CREATED] = now;
+    let f = 0;
+    if (set.acct) f |= F_ACCT;
+    if (set.timestamp) f |= F_TSTAMP;
+    if (set.events !== 0) f |= F_ECACHE;
+    st.setFlags(s, f);
+    st.u[s * R + O_ID] = this.nextId();
     this.allocated++;
-    const m = this.expectationLookup ? this.expectationLookup(conn.orig, zone, now) : null;
+    const m = this.expectationLookup ? this.expectationLookup(t, zone, now) : null;
     if (m !== null) {
-      conn.status |= CtStatus.EXPECTED;
-      conn.master = m.master;
+      st.i[s * R + O_STATUS] |= CtStatus.EXPECTED;
+      const x = st.ext(s);
+      x.master = m.master;
       m.master.refs++;
-      conn.helperName = m.helper;
-      conn.mark = m.master.mark;
-      conn.secmark = m.master.secmark;
+      x.helperName = m.helper;
+      st.u[s * R + O_MARK] = m.master.mark;
+      x.secmark = m.master.secmark;
       this.stats.expectNew++;
-    } else {
-      conn.helperName = helper;
+    } else if (helper !== null) {
+      st.ext(s).helperName = helper;
     }
-    conn.lastMark = conn.mark;
-    if (m?.onCreated) m.onCreated(conn);
-    return conn;
+    st.u[s * R + O_LASTMARK] = st.u[s * R + O_MARK]!;
+    if (m?.onCreated) m.onCreated(this.handleOfSlot(s));
+    return s;
   }
 
   private nextId(): number {
     this.serial++;
-    return this.idHasher.begin().word(this.serial).word(Math.floor(this.serial / 0x100000000)).end();
+    const w = this.idWords;
+    w[0] = this.serial;
+    w[1] = Math.floor(this.serial / 0x100000000);
+    return halfSipHashWords(this.idK0, this.idK1, w, 2);
+  }
+
+  /** Puts a fresh protocol state into slot `s`: in its words (TCP), as the shared stateless object, or as an object. */
+  private setProtoState(s: number, state: unknown): void {
+    const st = this.store;
+    if (state instanceof TcpState && tcpStateFits(state)) {
+      this.tcpView.at(s).load(state);
+      st.setFlags(s, F_TCPSOA);
+      return;
+    }
+    const proto = st.proto(s);
+    if (typeof state === 'object' && state !== null && Object.isFrozen(state) && Object.keys(state).length === 0) {
+      const known = this.stateless[proto];
+      if (known === undefined || known === state) {
+        this.stateless[proto] = state;
+        st.setFlags(s, F_NOSTATE);
+        return;
+      }
+    }
+    st.ext(s).protoObj = state;
   }
 
   /**
@@ -536,7 +885,7 @@ export class ConntrackTable {
    * (REPEAT is for the caller).
    */
   private runTracker(
-    conn: Conn,
+    s: number,
     isNew: boolean,
     dir: 0 | 1,
     pkt: PacketView,
@@ -546,16 +895,30 @@ export class ConntrackTable {
     checkErrors: boolean,
     r: TrackResult,
   ): Verdict {
-    const s = this.settings;
-    const reason = checkErrors ? tracker.error(pkt, hook, s) : null;
-    if (reason !== null) return this.refuse(conn, isNew, Verdict.INVALID, `${tracker.name}: ${reason}`, r);
+    const set = this.settings;
+    const st = this.store;
+    const reason = checkErrors ? tracker.error(pkt, hook, set) : null;
+    if (reason !== null) return this.refuse(s, isNew, Verdict.INVALID, `${tracker.name}: ${reason}`, r);
     if (isNew) {
-      const st = tracker.create(pkt, s, now);
-      if (st === null) return this.refuse(conn, true, Verdict.INVALID, `${tracker.name}: this packet cannot start a connection`, r);
-      conn.proto = st;
+      if (tracker.create === tcpCreate) {
+        // The TCP tracker's state, made in the slot's words (no state object).
+        if (!tcpMayCreate(pkt, set)) return this.refuse(s, true, Verdict.INVALID, `${tracker.name}: this packet cannot start a connection`, r);
+        const view = this.tcpView.at(s);
+        view.reset();
+        tcpInitState(pkt, view);
+        st.setFlags(s, F_TCPSOA);
+      } else {
+        const state = tracker.create(pkt, set, now);
+        if (state === null) return this.refuse(s, true, Verdict.INVALID, `${tracker.name}: this packet cannot start a connection`, r);
+        this.setProtoState(s, state);
+      }
     }
-    const oldName = isNew ? '' : tracker.stateName(conn.proto);
-    const oldStatus = conn.status;
+    const c = this.cursor;
+    c.slot = s;
+    // A stateless protocol's state (one shared object) has the same name before and after.
+    const named = isNew || (st.flags(s) & F_NOSTATE) === 0;
+    const oldName = isNew || !named ? '' : tracker.stateName(c.proto);
+    const oldStatus = st.i[s * R + O_STATUS]!;
     const out = this.out;
     out.timeout = -1;
     out.kill = false;
@@ -564,29 +927,25 @@ export class ConntrackTable {
     info.dir = dir;
     info.hook = hook;
     info.now = now;
-    const v = tracker.packet(conn, pkt, info, s, out);
-    this.cacheTrackerEvents(conn, oldName, oldStatus, out);
+    const v = tracker.packet(c, pkt, info, set, out);
+    // Events a tracker caused: PROTOINFO on a state change (or when it says so), ASSURED when set.
+    if (out.protoEvent || (named && tracker.stateName(c.proto) !== oldName)) st.orEcache(s, IPCT.PROTOINFO);
+    if (!(oldStatus & CtStatus.ASSURED) && st.i[s * R + O_STATUS]! & CtStatus.ASSURED) st.orEcache(s, IPCT.ASSURED);
     if (v === Verdict.REPEAT) return v;
     if (v !== Verdict.ACCEPT) {
-      if (v === Verdict.INVALID && out.timeout >= 0 && !isNew) this.setExpiry(conn, now + out.timeout);
-      return this.refuse(conn, isNew, v, `${tracker.name}: packet does not fit the connection`, r);
+      if (v === Verdict.INVALID && out.timeout >= 0 && !isNew) this.setExpiry(s, now + out.timeout);
+      return this.refuse(s, isNew, v, `${tracker.name}: packet does not fit the connection`, r);
     }
-    this.accept(conn, dir, pkt, now, out);
-    r.conn = conn;
+    this.accept(s, dir, pkt, now, out);
+    r.slot = s;
     r.dir = dir;
-    r.state = packetState(conn, dir);
+    r.state = packetState(st.i[s * R + O_STATUS]!, dir);
     return v;
   }
 
-  /** Events a tracker caused: PROTOINFO on a state change (or when it says so), ASSURED when set. */
-  private cacheTrackerEvents(conn: Conn, oldName: string, oldStatus: number, out: PacketOut): void {
-    if (out.protoEvent || conn.tracker.stateName(conn.proto) !== oldName) conn.ecache |= IPCT.PROTOINFO;
-    if (!(oldStatus & CtStatus.ASSURED) && conn.status & CtStatus.ASSURED) conn.ecache |= IPCT.ASSURED;
-  }
-
   /** The tracker refused the packet: INVALID (or conntrack's own drop); a new connection goes. */
-  private refuse(conn: Conn, isNew: boolean, v: Verdict, reason: string, r: TrackResult): Verdict {
-    if (isNew) this.freeUnconfirmed(conn);
+  private refuse(s: number, isNew: boolean, v: Verdict, reason: string, r: TrackResult): Verdict {
+    if (isNew) this.freeUnconfirmed(s);
     if (v === Verdict.DROP) {
       this.stats.invalid++;
       this.dropped(r, reason);
@@ -597,120 +956,182 @@ export class ConntrackTable {
   }
 
   /** An accepted packet: refresh and count, kill when asked, SEEN_REPLY on the first reply. */
-  private accept(conn: Conn, dir: 0 | 1, pkt: PacketView, now: number, out: PacketOut): void {
+  private accept(s: number, dir: 0 | 1, pkt: PacketView, now: number, out: PacketOut): void {
+    const st = this.store;
     const counted = out.timeout >= 0;
     if (counted) {
-      if (!(conn.status & CtStatus.FIXED_TIMEOUT)) this.setExpiry(conn, now + out.timeout);
-      this.account(conn, dir, pkt);
+      if (!(st.i[s * R + O_STATUS]! & CtStatus.FIXED_TIMEOUT)) this.setExpiry(s, now + out.timeout);
+      this.account(s, dir, pkt);
     }
     if (out.kill) {
-      if (!counted) this.account(conn, dir, pkt);
-      this.kill(conn, now);
+      if (!counted) this.account(s, dir, pkt);
+      this.kill(s, now);
     }
-    if (dir === 1 && !(conn.status & CtStatus.SEEN_REPLY)) {
-      conn.status |= CtStatus.SEEN_REPLY;
-      conn.ecache |= IPCT.REPLY;
+    if (dir === 1 && !(st.i[s * R + O_STATUS]! & CtStatus.SEEN_REPLY)) {
+      st.i[s * R + O_STATUS] |= CtStatus.SEEN_REPLY;
+      st.orEcache(s, IPCT.REPLY);
     }
   }
 
   /** Counts a packet (skb->len: the IP datagram's length) when the entry has accounting. */
-  private account(conn: Conn, dir: 0 | 1, pkt: PacketView): void {
-    if (!conn.hasAcct) return;
+  private account(s: number, dir: 0 | 1, pkt: PacketView): void {
+    const st = this.store;
+    if (!(st.flags(s) & F_ACCT)) return;
+    const x = st.ext(s);
     if (dir === 0) {
-      conn.origPackets++;
-      conn.origBytes += pkt.ipTotalLen;
+      x.origPackets++;
+      x.origBytes += pkt.ipTotalLen;
     } else {
-      conn.replyPackets++;
-      conn.replyBytes += pkt.ipTotalLen;
+      x.replyPackets++;
+      x.replyBytes += pkt.ipTotalLen;
     }
   }
 
-  private setExpiry(conn: Conn, at: number): void {
-    conn.expiresAt = at;
-    this.expiry.expiryChanged(conn);
+  private setExpiry(s: number, at: number): void {
+    this.store.setExpires(s, at);
   }
 
   // ----------------------------------------------------------------------------------------------
   // hashing
 
-  private bucketOf(t: CtTupleLike, zone: number): number {
-    return scaleHash(hashTuple(this.hasher, t, zone), this.buckets.length);
+  /** The tuple's full hash (as int32: the chains store it so). */
+  private hashOf(t: CtTupleLike, zone: number): number {
+    return hashTupleKeyed(this.k0, this.k1, t, zone) | 0;
   }
 
-  /** A node in the table for tuple `t` in `zone` (the kernel's nf_ct_key_equal). */
-  private nodeMatches(n: TupleNode, t: CtTupleLike, zone: number): boolean {
-    const c = n.conn;
-    return c.zone === zone && (c.status & CtStatus.CONFIRMED) !== 0 && tuplesEqual(n.tuple, t);
+  private bucketOfHash(h: number): number {
+    // scaleHash, which for a power-of-two size is the hash's top bits.
+    const shift = this.bucketShift;
+    return shift > 0 ? h >>> shift : scaleHash(h, this.heads.length);
   }
 
-  private lookupNode(t: CtTupleLike, zone: number): TupleNode | null {
-    for (let n: TupleNode | null = this.buckets[this.bucketOf(t, zone)] ?? null; n !== null; n = n.next) {
-      if (this.nodeMatches(n, t, zone) && !n.conn.dying) return n;
+  /**
+   * Node `n` (slot * 2 + dir) holds tuple `t` (hash `h`) in `zone` (the kernel's nf_ct_key_equal);
+   * the stored hash is compared first, so that a chain search rarely reads a tuple.
+   */
+  private nodeMatches(n: number, h: number, t: Tuple, zone: number): boolean {
+    const st = this.store;
+    if (st.i[(n >> 1) * R + O_HASH + (n & 1)] !== h) return false;
+    const s = n >> 1;
+    if (st.zone(s) !== zone || (st.i[s * R + O_STATUS]! & CtStatus.CONFIRMED) === 0) return false;
+    if (st.u[(n >> 1) * R + O_PORTS + (n & 1)] !== ((((t.sport & 0xffff) << 16) | (t.dport & 0xffff)) >>> 0) || st.proto(s) !== t.proto) return false;
+    const w = t.words;
+    const a = t.at;
+    const v6 = (st.flags(s) & F_V6) !== 0;
+    if (v6 !== (t.family === 6)) return false;
+    const base = s * R + O_ADDR + (n & 1) * 2;
+    if (st.u[base] !== w[a] || st.u[base + 1] !== w[a + 4]) return false;
+    if (!v6) return w[a + 1] === 0 && w[a + 2] === 0 && w[a + 3] === 0 && w[a + 5] === 0 && w[a + 6] === 0 && w[a + 7] === 0;
+    const x = st.extOf(s)!.v6!;
+    const o = (n & 1) * 8;
+    for (let i = 1; i < 8; i++) if (x[o + i] !== w[a + i]) return false;
+    return true;
+  }
+
+  /** The live confirmed connection holding tuple `t` (hash `h`), its direction in `foundDir`; or -1. */
+  private lookup(t: Tuple, zone: number, h: number): number {
+    const st = this.store;
+    for (let n = this.heads[this.bucketOfHash(h)]!; n >= 0; n = st.i[(n >> 1) * R + O_CHAIN + (n & 1)]!) {
+      if (st.i[(n >> 1) * R + O_HASH + (n & 1)] === h && this.nodeMatches(n, h, t, zone) && !(st.i[(n >> 1) * R + O_STATUS]! & CtStatus.DYING)) {
+        this.foundDir = (n & 1) as 0 | 1;
+        return n >> 1;
+      }
     }
-    return null;
+    return -1;
   }
 
-  private hashNode(n: TupleNode, bucket: number): void {
-    n.bucket = bucket;
-    n.next = this.buckets[bucket] ?? null;
-    this.buckets[bucket] = n;
+  /** lookup for a tuple from outside (any CtTupleLike). */
+  private lookupLike(t: CtTupleLike, zone: number): number {
+    const probe = this.probe.copyFrom(t);
+    return this.lookup(probe, zone, this.hashOf(probe, zone));
   }
 
-  private unhashNode(n: TupleNode): void {
-    if (n.bucket < 0) return;
-    let p: TupleNode | null = this.buckets[n.bucket] ?? null;
+  /** Puts node `dir` of slot `s` (tuple hash `h`) at the head of `bucket`. */
+  private hashNode(s: number, dir: 0 | 1, bucket: number, h: number): void {
+    const st = this.store;
+    const n = s * 2 + dir;
+    st.setFlags(s, dir === 0 ? F_HASHED0 : F_HASHED1);
+    st.i[(n >> 1) * R + O_HASH + (n & 1)] = h;
+    st.i[(n >> 1) * R + O_CHAIN + (n & 1)] = this.heads[bucket]!;
+    this.heads[bucket] = n;
+  }
+
+  private unhashNode(s: number, dir: 0 | 1): void {
+    const st = this.store;
+    const bit = dir === 0 ? F_HASHED0 : F_HASHED1;
+    if ((st.flags(s) & bit) === 0) return;
+    st.clearFlags(s, bit);
+    const n = s * 2 + dir;
+    const bucket = this.bucketOfHash(st.i[(n >> 1) * R + O_HASH + (n & 1)]!);
+    let p = this.heads[bucket]!;
     if (p === n) {
-      this.buckets[n.bucket] = n.next;
+      this.heads[bucket] = st.i[(n >> 1) * R + O_CHAIN + (n & 1)]!;
     } else {
-      while (p !== null && p.next !== n) p = p.next;
-      if (p !== null) p.next = n.next;
+      while (p >= 0) {
+        const q = st.i[(p >> 1) * R + O_CHAIN + (p & 1)]!;
+        if (q === n) {
+          st.i[(p >> 1) * R + O_CHAIN + (p & 1)] = st.i[(n >> 1) * R + O_CHAIN + (n & 1)]!;
+          break;
+        }
+        p = q;
+      }
     }
-    n.next = null;
-    n.bucket = -1;
+    st.i[(n >> 1) * R + O_CHAIN + (n & 1)] = -1;
   }
 
   // ----------------------------------------------------------------------------------------------
   // insertion (confirm) and clashes
 
-  private insert(conn: Conn, now: number): Conn | null {
-    const zone = conn.zone;
-    const hash = this.bucketOf(conn.orig, zone);
-    const replyHash = this.bucketOf(conn.reply, zone);
+  private insert(s: number, now: number): number {
+    const st = this.store;
+    const zone = st.zone(s);
+    // hash[s * 2] is the original tuple's, noted when the packet looked it up (it cannot change since).
+    const h0 = st.i[s * R + O_HASH]!;
+    const orig = this.readTuple(s, 0, this.scratchA);
+    const reply = this.readTuple(s, 1, this.scratchB);
+    const h1 = this.hashOf(reply, zone);
+    const hash = this.bucketOfHash(h0);
+    const replyHash = this.bucketOfHash(h1);
     const maxChain = MIN_CHAINLEN + this.random.below(CHAINLEN_SPREAD);
-    const clashOrig = this.scanChain(hash, conn.orig, zone, maxChain);
-    if (clashOrig === 'long') return this.chainTooLong(conn);
-    const clash = clashOrig ?? this.scanChain(replyHash, conn.reply, zone, maxChain);
-    if (clash === 'long') return this.chainTooLong(conn);
-    if (clash !== null) return this.resolveClash(conn, clash, replyHash, now);
+    const clashOrig = this.scanChain(hash, h0, orig, zone, maxChain);
+    if (clashOrig === CHAIN_TOO_LONG) return this.chainTooLong(s);
+    const clash = clashOrig >= 0 ? clashOrig : this.scanChain(replyHash, h1, reply, zone, maxChain);
+    if (clash === CHAIN_TOO_LONG) return this.chainTooLong(s);
+    if (clash >= 0) return this.resolveClash(s, clash, replyHash, h1, now);
     // The timeout counts from confirmation (the tracker set it relative to the first packet).
-    conn.expiresAt += now - conn.createdAt;
-    conn.status |= CtStatus.CONFIRMED;
-    if (conn.hasTstamp) conn.tsStart = now;
-    this.hashNode(conn.nodes[0], hash);
-    this.hashNode(conn.nodes[1], replyHash);
-    this.append(conn);
-    this.expiry.add(conn);
-    if (conn.helperName !== null) conn.ecache |= IPCT.HELPER;
-    conn.ecache |= conn.master !== null ? IPCT.RELATED : IPCT.NEW;
-    this.deliver(conn, now);
-    return conn;
+    st.f[s * FR + D_EXPIRES] += now - st.f[s * FR + D_CREATED]!;
+    st.i[s * R + O_STATUS] |= CtStatus.CONFIRMED;
+    if (st.flags(s) & F_TSTAMP) st.ext(s).tsStart = now;
+    this.hashNode(s, 0, hash, h0);
+    this.hashNode(s, 1, replyHash, h1);
+    this.append(s);
+    st.heapAdd(s);
+    const x = st.extOf(s);
+    if (x !== undefined && x.helperName !== null) st.orEcache(s, IPCT.HELPER);
+    st.orEcache(s, x !== undefined && x.master !== null ? IPCT.RELATED : IPCT.NEW);
+    this.deliver(s, now);
+    return s;
   }
 
-  /** The entry already holding tuple `t` in a chain, 'long' past the chain limit, or null. */
-  private scanChain(bucket: number, t: CtTupleLike, zone: number, maxChain: number): TupleNode | 'long' | null {
+  /** The slot already holding tuple `t` in a chain (its direction in foundDir), CHAIN_TOO_LONG past the limit, or -1. */
+  private scanChain(bucket: number, h: number, t: Tuple, zone: number, maxChain: number): number {
+    const st = this.store;
     let len = 0;
-    for (let n: TupleNode | null = this.buckets[bucket] ?? null; n !== null; n = n.next) {
-      if (this.nodeMatches(n, t, zone)) return n;
-      if (len++ > maxChain) return 'long';
+    for (let n = this.heads[bucket]!; n >= 0; n = st.i[(n >> 1) * R + O_CHAIN + (n & 1)]!) {
+      if (this.nodeMatches(n, h, t, zone)) {
+        this.foundDir = (n & 1) as 0 | 1;
+        return n >> 1;
+      }
+      if (len++ > maxChain) return CHAIN_TOO_LONG;
     }
-    return null;
+    return -1;
   }
 
-  private chainTooLong(conn: Conn): null {
+  private chainTooLong(s: number): number {
     this.stats.chainTooLong++;
     this.stats.insertFailed++;
-    this.freeUnconfirmed(conn);
-    return null;
+    this.freeUnconfirmed(s);
+    return -1;
   }
 
   /**
@@ -718,28 +1139,42 @@ export class ConntrackTable {
    * packet joins an identical entry, or the new entry goes in for the reply direction only as a
    * short-lived NAT clash entry; otherwise the packet is dropped.
    */
-  private resolveClash(loser: Conn, clash: TupleNode, replyHash: number, now: number): Conn | null {
-    const winner = clash.conn;
-    if (loser.tracker.allowClash) {
-      if (canMerge(winner, loser)) return this.merge(winner, loser, now);
-      const replyClash = this.scanChain(replyHash, loser.reply, loser.zone, Infinity);
-      if (replyClash !== null && replyClash !== 'long') {
-        if (canMerge(replyClash.conn, loser)) return this.merge(replyClash.conn, loser, now);
+  private resolveClash(loser: number, winner: number, replyHash: number, h1: number, now: number): number {
+    if (this.trackerFor(this.store.proto(loser)).allowClash) {
+      if (this.canMerge(winner, loser)) return this.merge(winner, loser, now);
+      const reply = this.readTuple(loser, 1, this.scratchB);
+      const replyClash = this.scanChain(replyHash, h1, reply, this.store.zone(loser), Infinity);
+      if (replyClash >= 0) {
+        if (this.canMerge(replyClash, loser)) return this.merge(replyClash, loser, now);
       } else {
-        return this.insertClashEntry(loser, replyHash, now);
+        return this.insertClashEntry(loser, replyHash, h1, now);
       }
     }
     this.stats.drop++;
     this.stats.insertFailed++;
     this.freeUnconfirmed(loser);
-    return null;
+    return -1;
+  }
+
+  /** nf_ct_match / nf_ct_match_reverse: the same flow, in the same or the opposite orientation. */
+  private canMerge(ct: number, loser: number): boolean {
+    const st = this.store;
+    if (st.zone(ct) !== st.zone(loser)) return false;
+    const a0 = this.readTuple(ct, 0, this.scratchA).clone();
+    const a1 = this.readTuple(ct, 1, this.scratchA).clone();
+    const b0 = this.readTuple(loser, 0, this.scratchA).clone();
+    const b1 = this.readTuple(loser, 1, this.scratchA).clone();
+    if (tuplesEqual(a0, b0) && tuplesEqual(a1, b1)) return true;
+    return tuplesEqual(a0, b1) && tuplesEqual(a1, b0);
   }
 
   /** The packet continues on the identical entry already in the table; its bytes count there. */
-  private merge(winner: Conn, loser: Conn, now: number): Conn {
-    if (winner.hasAcct && loser.hasAcct) {
-      winner.origPackets++;
-      winner.origBytes += loser.origBytes;
+  private merge(winner: number, loser: number, now: number): number {
+    const st = this.store;
+    if (st.flags(winner) & st.flags(loser) & F_ACCT) {
+      const w = st.ext(winner);
+      w.origPackets++;
+      w.origBytes += st.extOf(loser)?.origBytes ?? 0;
     }
     this.freeUnconfirmed(loser);
     this.stats.clashResolve++;
@@ -748,45 +1183,56 @@ export class ConntrackTable {
   }
 
   /** nf_ct_resolve_clash_harder: in the table for replies only, for a second, never ASSURED. */
-  private insertClashEntry(loser: Conn, replyHash: number, now: number): Conn {
-    loser.expiresAt = now + CLASH_TIMEOUT;
-    loser.status |= CtStatus.FIXED_TIMEOUT | CtStatus.NAT_CLASH | CtStatus.CONFIRMED;
-    if (loser.hasTstamp) loser.tsStart = now;
-    loser.clashHidden = true;
-    this.hashNode(loser.nodes[1], replyHash);
+  private insertClashEntry(loser: number, replyHash: number, h1: number, now: number): number {
+    const st = this.store;
+    st.f[(loser) * FR + D_EXPIRES] = now + CLASH_TIMEOUT;
+    st.i[(loser) * R + O_STATUS] |= CtStatus.FIXED_TIMEOUT | CtStatus.NAT_CLASH | CtStatus.CONFIRMED;
+    if (st.flags(loser) & F_TSTAMP) st.ext(loser).tsStart = now;
+    st.setFlags(loser, F_CLASH_HIDDEN);
+    this.hashNode(loser, 1, replyHash, h1);
     this.append(loser);
-    this.expiry.add(loser);
+    st.heapAdd(loser);
     this.stats.clashResolve++;
     this.deliver(loser, now);
     return loser;
   }
 
-  private append(c: Conn): void {
-    c.prev = this.tail;
-    c.next = null;
-    if (this.tail) this.tail.next = c;
-    else this.head = c;
-    this.tail = c;
+  private append(s: number): void {
+    const st = this.store;
+    st.i[s * R + O_LPREV] = this.tail;
+    st.i[s * R + O_LNEXT] = -1;
+    if (this.tail >= 0) st.i[(this.tail) * R + O_LNEXT] = s;
+    else this.head = s;
+    this.tail = s;
   }
 
   /** Snapshot restore of a confirmed entry: hash (both directions unless a clash entry), list, queue. */
-  private link(c: Conn): void {
-    if (!c.clashHidden) this.hashNode(c.nodes[0], this.bucketOf(c.orig, c.zone));
-    this.hashNode(c.nodes[1], this.bucketOf(c.reply, c.zone));
-    this.append(c);
-    this.expiry.add(c);
+  private link(s: number): void {
+    const st = this.store;
+    const zone = st.zone(s);
+    if (!(st.flags(s) & F_CLASH_HIDDEN)) {
+      const h0 = this.hashOf(this.readTuple(s, 0, this.scratchA), zone);
+      this.hashNode(s, 0, this.bucketOfHash(h0), h0);
+    }
+    const h1 = this.hashOf(this.readTuple(s, 1, this.scratchA), zone);
+    this.hashNode(s, 1, this.bucketOfHash(h1), h1);
+    this.append(s);
+    st.heapAdd(s);
   }
 
-  private unlink(c: Conn): void {
-    this.unhashNode(c.nodes[0]);
-    this.unhashNode(c.nodes[1]);
-    if (c.prev) c.prev.next = c.next;
-    else if (this.head === c) this.head = c.next;
-    if (c.next) c.next.prev = c.prev;
-    else if (this.tail === c) this.tail = c.prev;
-    c.prev = null;
-    c.next = null;
-    this.expiry.remove(c);
+  private unlink(s: number): void {
+    const st = this.store;
+    this.unhashNode(s, 0);
+    this.unhashNode(s, 1);
+    const prev = st.i[s * R + O_LPREV]!;
+    const next = st.i[s * R + O_LNEXT]!;
+    if (prev >= 0) st.i[(prev) * R + O_LNEXT] = next;
+    else if (this.head === s) this.head = next;
+    if (next >= 0) st.i[(next) * R + O_LPREV] = prev;
+    else if (this.tail === s) this.tail = prev;
+    st.i[s * R + O_LPREV] = -1;
+    st.i[s * R + O_LNEXT] = -1;
+    st.heapRemove(s);
   }
 
   // ----------------------------------------------------------------------------------------------
@@ -797,37 +1243,52 @@ export class ConntrackTable {
    * are lost) and leaves the table. An unconfirmed one stays with its packet until `confirm`
    * refuses it or `discard` frees it. False when it was already dying.
    */
-  private kill(c: Conn, now: number): boolean {
-    if (c.dying) return false;
-    c.status |= CtStatus.DYING;
-    if (c.hasTstamp) c.tsStop = c.expiresAt < now && c.confirmed ? c.expiresAt : now;
-    if (!c.confirmed) return true;
-    c.ecache = 0;
-    if (c.hasEcache) this.emit('DESTROY', c, now, IPCT.DESTROY);
-    this.unlink(c);
-    this.release(c);
+  private kill(s: number, now: number): boolean {
+    const st = this.store;
+    if (st.i[s * R + O_STATUS]! & CtStatus.DYING) return false;
+    st.i[s * R + O_STATUS] |= CtStatus.DYING;
+    const confirmed = (st.i[s * R + O_STATUS]! & CtStatus.CONFIRMED) !== 0;
+    if (st.flags(s) & F_TSTAMP) {
+      const exp = st.f[s * FR + D_EXPIRES]!;
+      st.ext(s).tsStop = exp < now && confirmed ? exp : now;
+    }
+    if (!confirmed) return true;
+    st.setEcache(s, 0);
+    if (st.flags(s) & F_ECACHE) this.emit('DESTROY', s, now, IPCT.DESTROY);
+    this.unlink(s);
+    this.release(s);
     return true;
   }
 
   /** Frees an unconfirmed connection (its packet is gone). */
-  private freeUnconfirmed(c: Conn): void {
-    c.status |= CtStatus.DYING;
-    this.release(c);
+  private freeUnconfirmed(s: number): void {
+    this.store.i[s * R + O_STATUS] |= CtStatus.DYING;
+    this.release(s);
   }
 
-  /** Takes the connection out of the allocation count, drops its master reference, tells listeners. */
-  private release(c: Conn): void {
-    if (c.released) return;
-    c.released = true;
+  /**
+   * Takes the connection out of the allocation count, drops its master reference, tells
+   * listeners; its slot is freed before the next packet (so that what this packet still does
+   * with it stays readable).
+   */
+  private release(s: number): void {
+    const st = this.store;
+    if (st.flags(s) & F_RELEASED) return;
+    st.setFlags(s, F_RELEASED);
     this.allocated--;
-    if (c.master !== null) c.master.refs--;
-    for (const cb of this.removeListeners) cb(c);
+    const master = st.extOf(s)?.master ?? null;
+    if (master !== null) master.refs--;
+    if (this.removeListeners.length > 0) {
+      const c = this.handleOfSlot(s);
+      for (const cb of this.removeListeners) cb(c);
+    }
+    this.pending.push(s);
   }
 
   /** early_drop: evict unassured entries from the few buckets after the new tuple's; true when any went. */
   private earlyDrop(t: Tuple, zone: number, now: number): boolean {
-    const n = this.buckets.length;
-    let bucket = this.bucketOf(t, zone);
+    const n = this.heads.length;
+    let bucket = this.bucketOfHash(this.hashOf(t, zone));
     for (let i = 0; i < EVICTION_RANGE; i++) {
       if (i > 0) bucket = (bucket + 1) % n;
       const drops = this.earlyDropBucket(bucket, now);
@@ -841,17 +1302,19 @@ export class ConntrackTable {
 
   /** Kills the unassured confirmed entries of one bucket (expired ones are reaped, not counted). */
   private earlyDropBucket(bucket: number, now: number): number {
+    const st = this.store;
     let drops = 0;
     // A kill unhashes both nodes of its entry: rescan the chain from its head after each one.
-    for (let n: TupleNode | null = this.buckets[bucket] ?? null; n !== null; ) {
-      const c = n.conn;
-      if (c.expiresAt <= now) this.kill(c, now);
-      else if (!(c.status & CtStatus.ASSURED) && !c.dying && c.confirmed && this.kill(c, now)) drops++;
+    for (let n = this.heads[bucket]!; n >= 0; ) {
+      const s = n >> 1;
+      const status = st.i[s * R + O_STATUS]!;
+      if (st.f[s * FR + D_EXPIRES]! <= now) this.kill(s, now);
+      else if (!(status & CtStatus.ASSURED) && !(status & CtStatus.DYING) && status & CtStatus.CONFIRMED && this.kill(s, now)) drops++;
       else {
-        n = n.next;
+        n = st.i[(n >> 1) * R + O_CHAIN + (n & 1)]!;
         continue;
       }
-      n = this.buckets[bucket] ?? null;
+      n = this.heads[bucket]!;
     }
     return drops;
   }
@@ -865,62 +1328,77 @@ export class ConntrackTable {
     this.gcEarlyDrop = false;
     const max95 = Math.floor(this.settings.max / 100) * 95;
     if (max95 === 0) return;
-    for (let c = this.head; c !== null; ) {
-      const next = c.next;
-      if (this.allocated >= max95 && canEarlyDrop(c)) this.kill(c, now);
-      c = next;
+    const st = this.store;
+    for (let s = this.head; s >= 0; ) {
+      const next = st.i[s * R + O_LNEXT]!;
+      if (this.allocated >= max95 && this.canEarlyDrop(s)) this.kill(s, now);
+      s = next;
     }
+  }
+
+  /** gc_worker_can_early_drop. */
+  private canEarlyDrop(s: number): boolean {
+    if (!(this.store.i[s * R + O_STATUS]! & CtStatus.ASSURED)) return true;
+    const t = this.trackerFor(this.store.proto(s));
+    return t.canEarlyDrop !== undefined && t.canEarlyDrop(this.protoOfSlot(s, this.tcpView));
   }
 
   // ----------------------------------------------------------------------------------------------
   // events
 
   /** Delivers the cached events of a confirmed, live connection (nf_ct_deliver_cached_events). */
-  private deliver(c: Conn, now: number): void {
-    if (!c.confirmed || c.dying || !c.hasEcache) return;
-    let bits = c.ecache;
-    if (c.mark !== c.lastMark) bits |= IPCT.MARK;
-    if (labelsChanged(c)) bits |= IPCT.LABEL;
-    c.ecache = 0;
-    this.syncChangeMarkers(c);
+  private deliver(s: number, now: number): void {
+    const st = this.store;
+    const status = st.i[s * R + O_STATUS]!;
+    if (!(status & CtStatus.CONFIRMED) || status & CtStatus.DYING || !(st.flags(s) & F_ECACHE)) return;
+    let bits = st.ecache(s);
+    if (st.u[s * R + O_MARK] !== st.u[s * R + O_LASTMARK]) bits |= IPCT.MARK;
+    const x = st.extOf(s);
+    const labels = x !== undefined && (x.labels !== null || x.lastLabels !== null);
+    if (labels && labelsChanged(x.labels, x.lastLabels)) bits |= IPCT.LABEL;
+    st.setEcache(s, 0);
+    st.u[s * R + O_LASTMARK] = st.u[s * R + O_MARK]!;
+    if (labels) this.syncLabels(s);
+    if (bits === 0) return;
     const type = eventType(bits);
-    if (type !== null) this.emit(type, c, now, bits);
+    if (type !== null) this.emit(type, s, now, bits);
   }
 
-  private syncChangeMarkers(c: Conn): void {
-    c.lastMark = c.mark;
-    c.lastLabels.set(c.labels);
+  private syncChangeMarkers(s: number): void {
+    const st = this.store;
+    st.u[s * R + O_LASTMARK] = st.u[s * R + O_MARK]!;
+    const x = st.extOf(s);
+    if (x !== undefined && (x.labels !== null || x.lastLabels !== null)) this.syncLabels(s);
   }
 
-  private emit(type: CtEvent['type'], conn: Conn, time: number, bits: number): void {
+  private syncLabels(s: number): void {
+    const x = this.store.ext(s);
+    const last = (x.lastLabels ??= new Uint32Array(4));
+    if (x.labels !== null) last.set(x.labels);
+    else last.fill(0);
+  }
+
+  private emit(type: CtEvent['type'], s: number, time: number, bits: number): void {
     if (this.listeners.length === 0) return;
-    const ev: CtEvent = { type, conn, time, bits };
+    const ev: CtEvent = { type, conn: this.handleOfSlot(s), time, bits };
     for (const l of this.listeners) l(ev);
   }
 }
 
 /** The state bit of a packet on its connection (the kernel's ctinfo). */
-function packetState(conn: Conn, dir: 0 | 1): number {
-  if (dir === 1 || conn.status & CtStatus.SEEN_REPLY) return CtStateBit.ESTABLISHED;
-  return conn.status & CtStatus.EXPECTED ? CtStateBit.RELATED : CtStateBit.NEW;
+function packetState(status: number, dir: 0 | 1): number {
+  if (dir === 1 || status & CtStatus.SEEN_REPLY) return CtStateBit.ESTABLISHED;
+  return status & CtStatus.EXPECTED ? CtStateBit.RELATED : CtStateBit.NEW;
 }
 
-function labelsChanged(c: Conn): boolean {
-  const a = c.labels;
-  const b = c.lastLabels;
-  return a[0] !== b[0] || a[1] !== b[1] || a[2] !== b[2] || a[3] !== b[3];
-}
-
-/** nf_ct_match / nf_ct_match_reverse: the same flow, in the same or the opposite orientation. */
-function canMerge(ct: Conn, loser: Conn): boolean {
-  if (ct.zone !== loser.zone) return false;
-  if (tuplesEqual(ct.orig, loser.orig) && tuplesEqual(ct.reply, loser.reply)) return true;
-  return tuplesEqual(ct.orig, loser.reply) && tuplesEqual(ct.reply, loser.orig);
-}
-
-/** gc_worker_can_early_drop. */
-function canEarlyDrop(c: Conn): boolean {
-  if (!(c.status & CtStatus.ASSURED)) return true;
-  const t = c.tracker;
-  return t.canEarlyDrop !== undefined && t.canEarlyDrop(c.proto);
+function labelsChanged(a: Uint32Array | null, b: Uint32Array | null): boolean {
+  const a0 = a === null ? 0 : a[0]!;
+  const a1 = a === null ? 0 : a[1]!;
+  const a2 = a === null ? 0 : a[2]!;
+  const a3 = a === null ? 0 : a[3]!;
+  const b0 = b === null ? 0 : b[0]!;
+  const b1 = b === null ? 0 : b[1]!;
+  const b2 = b === null ? 0 : b[2]!;
+  const b3 = b === null ? 0 : b[3]!;
+  return a0 !== b0 || a1 !== b1 || a2 !== b2 || a3 !== b3;
 }

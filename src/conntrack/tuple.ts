@@ -17,22 +17,63 @@ import type { CtTupleLike } from '../netfilter/context.js';
 import { parseIp } from '../packet/addr.js';
 import type { PacketView } from '../packet/view.js';
 import { Proto } from '../packet/view.js';
-import type { HalfSipHash } from './hash.js';
+import { halfSipHashWords, type HalfSipHash } from './hash.js';
 
 export class Tuple implements CtTupleLike {
   family: 4 | 6 = 4;
   proto = 0;
-  readonly src = new Uint32Array(4);
-  readonly dst = new Uint32Array(4);
   sport = 0;
   dport = 0;
+  /**
+   * The address words: source in words[at, at + 4), destination in words[at + 4, at + 8). A
+   * tuple of its own has eight words of its own; the table packs its connections' tuples into
+   * shared slabs (see tuplePair).
+   */
+  readonly words: Uint32Array;
+  readonly at: number;
+  // Private (#) so that they are no own properties: two equal tuples compare deep-equal whether
+  // or not their views were made.
+  #srcView: Uint32Array | null = null;
+  #dstView: Uint32Array | null = null;
+
+  /** A zero tuple; with `words`, its addresses live in words[at, at + 8). */
+  constructor(words?: Uint32Array, at = 0) {
+    this.words = words ?? new Uint32Array(8);
+    this.at = words === undefined ? 0 : at;
+  }
+
+  /** Source address words (a view of `words`, made when first asked for). */
+  get src(): Uint32Array {
+    return (this.#srcView ??= this.words.subarray(this.at, this.at + 4));
+  }
+
+  /** Destination address words (a view of `words`, made when first asked for). */
+  get dst(): Uint32Array {
+    return (this.#dstView ??= this.words.subarray(this.at + 4, this.at + 8));
+  }
 
   /** Copies every field of `t` into this tuple. */
   copyFrom(t: CtTupleLike): this {
     this.family = t.family;
     this.proto = t.proto;
-    copyAddr(this.src, t.src);
-    copyAddr(this.dst, t.dst);
+    const w = this.words;
+    const a = this.at;
+    if (t instanceof Tuple) {
+      const v = t.words;
+      const b = t.at;
+      for (let i = 0; i < 8; i++) w[a + i] = v[b + i]!;
+    } else {
+      const s = t.src;
+      const d = t.dst;
+      w[a] = s[0]!;
+      w[a + 1] = s[1]!;
+      w[a + 2] = s[2]!;
+      w[a + 3] = s[3]!;
+      w[a + 4] = d[0]!;
+      w[a + 5] = d[1]!;
+      w[a + 6] = d[2]!;
+      w[a + 7] = d[3]!;
+    }
     this.sport = t.sport;
     this.dport = t.dport;
     return this;
@@ -66,6 +107,7 @@ function copyAddr(to: Uint32Array, from: ArrayLike<number>): void {
 
 /** The kernel's nf_ct_tuple_equal: family, both addresses, protocol and its two 16-bit halves. */
 export function tuplesEqual(a: CtTupleLike, b: CtTupleLike): boolean {
+  if (a instanceof Tuple && b instanceof Tuple) return tupleWordsEqual(a, b);
   return (
     a.sport === b.sport &&
     a.dport === b.dport &&
@@ -82,6 +124,25 @@ export function tuplesEqual(a: CtTupleLike, b: CtTupleLike): boolean {
   );
 }
 
+/** tuplesEqual for two Tuples, on their words. */
+function tupleWordsEqual(a: Tuple, b: Tuple): boolean {
+  if (a.sport !== b.sport || a.dport !== b.dport || a.proto !== b.proto || a.family !== b.family) return false;
+  const x = a.words;
+  const y = b.words;
+  const i = a.at;
+  const j = b.at;
+  return (
+    x[i] === y[j] &&
+    x[i + 4] === y[j + 4] &&
+    x[i + 1] === y[j + 1] &&
+    x[i + 2] === y[j + 2] &&
+    x[i + 3] === y[j + 3] &&
+    x[i + 5] === y[j + 5] &&
+    x[i + 6] === y[j + 6] &&
+    x[i + 7] === y[j + 7]
+  );
+}
+
 /** Feeds a tuple and zone to a keyed hasher (IPv4 tuples skip the three zero address words). */
 export function hashTuple(h: HalfSipHash, t: CtTupleLike, zone: number): number {
   h.begin();
@@ -94,6 +155,71 @@ export function hashTuple(h: HalfSipHash, t: CtTupleLike, zone: number): number 
   h.word(((t.sport & 0xffff) << 16) | (t.dport & 0xffff));
   h.word(((zone & 0xffff) << 16) | ((t.proto & 0xff) << 8) | t.family);
   return h.end();
+}
+
+/**
+ * Address storage for the tuples of connections: slabs of words handed out 16 at a time (both
+ * tuples of one connection), so that a connection's four address arrays are views of one shared
+ * buffer rather than four buffers of their own. A slab is never reused; it is freed by the
+ * garbage collector with the last tuple that uses it.
+ */
+const SLAB_WORDS = 4096;
+let slab: Uint32Array = new Uint32Array(0);
+let slabNext = SLAB_WORDS;
+
+/** The two tuples of a new connection, their addresses in one 16-word block of a shared slab. */
+export function tuplePair(): [Tuple, Tuple] {
+  if (slabNext + 16 > slab.length) {
+    slab = new Uint32Array(SLAB_WORDS);
+    slabNext = 0;
+  }
+  const at = slabNext;
+  slabNext += 16;
+  return [new Tuple(slab, at), new Tuple(slab, at + 8)];
+}
+
+/** Words hashTupleKeyed feeds (reused: the hash runs to completion before anything else uses it). */
+const HASH_WORDS = new Int32Array(10);
+
+/**
+ * hashTuple with the hasher's key words given directly: the same value, without the hasher
+ * object's per-word calls.
+ */
+export function hashTupleKeyed(k0: number, k1: number, t: CtTupleLike, zone: number): number {
+  const w = HASH_WORDS;
+  let n = 2;
+  if (t instanceof Tuple) {
+    const x = t.words;
+    const a = t.at;
+    w[0] = x[a]!;
+    w[1] = x[a + 4]!;
+    if (t.family === 6) {
+      w[2] = x[a + 1]!;
+      w[3] = x[a + 2]!;
+      w[4] = x[a + 3]!;
+      w[5] = x[a + 5]!;
+      w[6] = x[a + 6]!;
+      w[7] = x[a + 7]!;
+      n = 8;
+    }
+  } else {
+    const s = t.src;
+    const d = t.dst;
+    w[0] = s[0]!;
+    w[1] = d[0]!;
+    if (t.family === 6) {
+      w[2] = s[1]!;
+      w[3] = s[2]!;
+      w[4] = s[3]!;
+      w[5] = d[1]!;
+      w[6] = d[2]!;
+      w[7] = d[3]!;
+      n = 8;
+    }
+  }
+  w[n] = ((t.sport & 0xffff) << 16) | (t.dport & 0xffff);
+  w[n + 1] = ((zone & 0xffff) << 16) | ((t.proto & 0xff) << 8) | t.family;
+  return halfSipHashWords(k0, k1, w, n + 2);
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -117,6 +243,7 @@ export function icmpv6ReplyType(type: number): number {
  * has no answer for it: an ICMP / ICMPv6 type without a reply type cannot make a connection.
  */
 export function invertTuple(out: Tuple, t: CtTupleLike): boolean {
+  if (t instanceof Tuple) return invertWords(out, t);
   let sport = t.dport;
   let dport = t.sport;
   if (t.proto === Proto.ICMP || t.proto === Proto.ICMPV6) {
@@ -129,6 +256,32 @@ export function invertTuple(out: Tuple, t: CtTupleLike): boolean {
   out.proto = t.proto;
   copyAddr(out.src, t.dst);
   copyAddr(out.dst, t.src);
+  out.sport = sport;
+  out.dport = dport;
+  return true;
+}
+
+/** invertTuple between two Tuples, on their words. */
+function invertWords(out: Tuple, t: Tuple): boolean {
+  let sport = t.dport;
+  let dport = t.sport;
+  if (t.proto === Proto.ICMP || t.proto === Proto.ICMPV6) {
+    const reply = t.proto === Proto.ICMP ? icmpReplyType(t.dport >>> 8) : icmpv6ReplyType(t.dport >>> 8);
+    if (reply < 0) return false;
+    sport = t.sport;
+    dport = (reply << 8) | (t.dport & 0xff);
+  }
+  out.family = t.family;
+  out.proto = t.proto;
+  const w = out.words;
+  const a = out.at;
+  const x = t.words;
+  const b = t.at;
+  for (let i = 0; i < 4; i++) {
+    const src = x[b + i]!;
+    w[a + i] = x[b + 4 + i]!;
+    w[a + 4 + i] = src;
+  }
   out.sport = sport;
   out.dport = dport;
   return true;
@@ -154,8 +307,18 @@ function u16(b: Uint8Array, o: number): number {
 export function tupleFromPacket(pkt: PacketView, out: Tuple, greSrcKey: GreSrcKeyLookup | null): boolean {
   out.family = pkt.family === 6 ? 6 : 4;
   out.proto = pkt.proto;
-  copyAddr(out.src, pkt.src);
-  copyAddr(out.dst, pkt.dst);
+  const w = out.words;
+  const a = out.at;
+  const s = pkt.src;
+  const d = pkt.dst;
+  w[a] = s[0]!;
+  w[a + 1] = s[1]!;
+  w[a + 2] = s[2]!;
+  w[a + 3] = s[3]!;
+  w[a + 4] = d[0]!;
+  w[a + 5] = d[1]!;
+  w[a + 6] = d[2]!;
+  w[a + 7] = d[3]!;
   out.sport = 0;
   out.dport = 0;
   const b = pkt.buf;

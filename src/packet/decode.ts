@@ -13,6 +13,12 @@
  * trusted is named in `view.malformed` with a short reason, and decoding of later layers keeps
  * going only where the bytes allow it. The only allocation is the `inner` view, created once per
  * outer view the first time an ICMP error is seen.
+ *
+ * Speed: both entry points take the frame as (buffer, offset, end), so a capture held in memory
+ * is decoded in place; the common packet (Ethernet or raw IP, one IPv4 / IPv6 header, a complete
+ * TCP, UDP or ICMP(v6) non-error header) goes through a fast path that resets only the fields the
+ * previous decode into the same view left set (see "fast path" below); anything else takes the
+ * general path. Both give the same fields (test/packet/decode-fast.test.ts).
  */
 import {
   EXT_AH,
@@ -48,32 +54,67 @@ const AF_INET6_VALUES = [10, 24, 28, 30] as const;
 // ------------------------------------------------------------------------------------------------
 // entry points
 
-/** Decodes a captured frame of the given link type (LinkType) into `view`; returns `view`. */
-export function decodeFrame(view: PacketView, buf: Uint8Array, linktype: number): PacketView {
+/**
+ * Decodes a captured frame of the given link type (LinkType) into `view`; returns `view`. The
+ * frame is buf[off, end) (default: the whole buffer), so a capture reader's buffer can be decoded
+ * in place (`decodeFrame(view, p.buf, p.linktype, p.offset, p.offset + p.caplen)`): every offset
+ * in the view is then into `buf`, and `view.frameEnd` is `end`.
+ */
+export function decodeFrame(view: PacketView, buf: Uint8Array, linktype: number, off = 0, end = buf.length): PacketView {
+  let stop = end;
+  let start = off;
+  if (stop > buf.length || stop < 0 || start < 0 || start > stop || (stop | 0) !== stop || (start | 0) !== start) {
+    stop = clampEnd(buf, end);
+    start = Math.max(0, Math.min(off | 0, stop));
+  }
+  if (linktype === LinkType.ETHERNET && stop - start >= ETH_HLEN) {
+    const type = (buf[start + 12]! << 8) | buf[start + 13]!;
+    if (type === EtherType.IPV4 || type === EtherType.IPV6) {
+      if (fastIp(view, buf, start + ETH_HLEN, stop, type === EtherType.IPV4 ? 4 : 6)) {
+        view.linktype = linktype;
+        view.l2Off = start;
+        view.dstMacOff = start;
+        view.srcMacOff = start + 6;
+        view.ethertype = type;
+        return view;
+      }
+    }
+  }
+  return decodeFrameGeneral(view, buf, linktype, start, stop);
+}
+
+/**
+ * decodeFrame without the fast path (every field reset, every layer walked). The same result
+ * field for field; exported for the tests that check exactly that. `off` and `end` must lie in
+ * the buffer (0 <= off <= end <= buf.length).
+ */
+export function decodeFrameGeneral(view: PacketView, buf: Uint8Array, linktype: number, off = 0, end = buf.length): PacketView {
+  const start = off;
+  const stop = end;
   resetView(view, buf, linktype);
-  const end = buf.length;
+  view.frameEnd = stop;
   switch (linktype) {
     case LinkType.ETHERNET:
-      decodeEthernet(view, buf, 0, end);
+      decodeEthernet(view, buf, start, stop);
       break;
     case LinkType.LINUX_SLL:
-      decodeSll(view, buf, end);
+      decodeSll(view, buf, start, stop);
       break;
     case LinkType.LINUX_SLL2:
-      decodeSll2(view, buf, end);
+      decodeSll2(view, buf, start, stop);
       break;
     case LinkType.RAW:
-      decodeRawIp(view, buf, 0, end, 0);
+      decodeRawIp(view, buf, start, stop, 0);
       break;
     case LinkType.IPV4:
-      decodeRawIp(view, buf, 0, end, 4);
+      decodeRawIp(view, buf, start, stop, 4);
       break;
     case LinkType.IPV6:
-      decodeRawIp(view, buf, 0, end, 6);
+      decodeRawIp(view, buf, start, stop, 6);
       break;
     case LinkType.NULL:
     case LinkType.LOOP:
-      decodeLoopback(view, buf, end, linktype === LinkType.LOOP);
+      decodeLoopback(view, buf, start, stop, linktype === LinkType.LOOP);
       break;
     default:
       fail(view, Layer.Link, `unsupported link type ${linktype}`);
@@ -86,14 +127,268 @@ export function decodeFrame(view: PacketView, buf: Uint8Array, linktype: number)
  * decides between IPv4 and IPv6. Returns `view`.
  */
 export function decodeIp(view: PacketView, buf: Uint8Array, off = 0, end = buf.length): PacketView {
-  resetView(view, buf, LinkType.RAW);
   const stop = clampEnd(buf, end);
-  decodeRawIp(view, buf, Math.max(0, Math.min(off | 0, stop)), stop, 0);
+  const start = Math.max(0, Math.min(off | 0, stop));
+  if (stop - start >= IPV4_MIN && fastIp(view, buf, start, stop, buf[start]! >> 4 === 6 ? 6 : 4)) {
+    view.linktype = LinkType.RAW;
+    view.l2Off = -1;
+    view.dstMacOff = -1;
+    view.srcMacOff = -1;
+    view.ethertype = 0;
+    return view;
+  }
+  resetView(view, buf, LinkType.RAW);
+  view.frameEnd = stop;
+  decodeRawIp(view, buf, start, stop, 0);
   return view;
 }
 
 function clampEnd(buf: Uint8Array, end: number): number {
   return Math.max(0, Math.min(end | 0, buf.length));
+}
+
+// ------------------------------------------------------------------------------------------------
+// fast path
+
+/*
+ * Most packets are one IPv4 or IPv6 header (no options needed, no extension headers, not a
+ * fragment, not cut short) and a complete TCP, UDP or ICMP(v6) non-error header. Those are decoded
+ * here without the full reset: every field this path does not write is already at its default
+ * unless the previous decode set it, which the view's `decodedGroups` bits record (groups below).
+ * Anything else returns false before a field is written, and takes the general path, which resets
+ * everything. The result is field for field the general path's (a test decodes both ways).
+ */
+
+/** Field groups a decode may leave non-default (PacketView.decodedGroups). */
+const G_VLAN = 1; // vlanCount, vlanOuter, vlanInner, pktType
+const G_V6 = 2; // flowLabel, src[1..3], dst[1..3]
+const G_EXT = 4; // ipv6Ext, fragHdrOff (general path only)
+const G_TCP = 8; // tcpSeq, tcpAck, tcpFlags, tcpWindow, tcpHdrLen, tcpUrgPtr
+const G_TCPOPT = 16; // tcpMss ... tcpOptsBad
+const G_UDP = 32; // udpLen
+const G_ICMP = 64; // icmpType, icmpCode, icmpId, icmpSeq, icmpIsError
+const G_OTHER = 128; // GRE, SCTP, DCCP fields (general path only)
+const G_PORTS = 256; // sport, dport
+/** malformed, malformedWhy, ipHdrError, ipTruncated, fragOffset, moreFrags, isFragment (general path only). */
+const G_BASE = 512;
+/** Every group (and the spare bit a fresh view starts with). */
+const G_ALL = 0x3ff;
+
+/** Puts the fields of the groups in `g` back to their defaults. */
+function resetGroups(v: PacketView, g: number): void {
+  if (g & G_VLAN) {
+    v.vlanCount = 0;
+    v.vlanOuter = -1;
+    v.vlanInner = -1;
+    v.pktType = -1;
+  }
+  if (g & G_V6) {
+    v.flowLabel = 0;
+    const src = v.src;
+    const dst = v.dst;
+    src[1] = 0;
+    src[2] = 0;
+    src[3] = 0;
+    dst[1] = 0;
+    dst[2] = 0;
+    dst[3] = 0;
+  }
+  if (g & G_BASE) {
+    v.malformed = Layer.None;
+    v.malformedWhy = '';
+    v.ipHdrError = false;
+    v.ipTruncated = false;
+    v.fragOffset = 0;
+    v.moreFrags = false;
+    v.isFragment = false;
+  }
+  if (g & G_EXT) {
+    v.ipv6Ext = 0;
+    v.fragHdrOff = -1;
+  }
+  if (g & G_TCP) {
+    v.tcpSeq = 0;
+    v.tcpAck = 0;
+    v.tcpFlags = 0;
+    v.tcpWindow = 0;
+    v.tcpHdrLen = 0;
+    v.tcpUrgPtr = 0;
+  }
+  if (g & G_TCPOPT) resetTcpOptions(v);
+  if (g & G_UDP) v.udpLen = 0;
+  if (g & G_ICMP) {
+    v.icmpType = -1;
+    v.icmpCode = -1;
+    v.icmpId = 0;
+    v.icmpSeq = 0;
+    v.icmpIsError = false;
+  }
+  if (g & G_OTHER) {
+    v.greVersion = -1;
+    v.greProto = 0;
+    v.greHasKey = false;
+    v.greKey = 0;
+    v.sctpVtag = 0;
+    v.sctpChunkOff = -1;
+    v.sctpChunkCount = 0;
+    v.sctpFirstChunk = -1;
+    v.sctpChunkMap = 0;
+    v.dccpType = -1;
+    v.dccpSeq = 0;
+  }
+  if (g & G_PORTS) {
+    v.sport = 0;
+    v.dport = 0;
+  }
+}
+
+function resetTcpOptions(v: PacketView): void {
+  v.tcpMss = -1;
+  v.tcpWscale = -1;
+  v.tcpSackPerm = false;
+  v.tcpTsVal = -1;
+  v.tcpTsEcr = -1;
+  v.tcpSackOff = -1;
+  v.tcpSackCount = 0;
+  v.tcpOptsBad = false;
+}
+
+/**
+ * The common packet at `p` (IP header) of family `family`, ending by `end`: decoded and true, or
+ * false with nothing written. The caller sets the link fields (linktype, l2Off, MACs, ethertype).
+ */
+function fastIp(v: PacketView, b: Uint8Array, p: number, end: number, family: 4 | 6): boolean {
+  const avail = end - p;
+  let hl: number;
+  let total: number;
+  let proto: number;
+  if (family === 4) {
+    if (avail < IPV4_MIN) return false;
+    const vi = b[p]!;
+    hl = (vi & 0x0f) << 2;
+    total = (b[p + 2]! << 8) | b[p + 3]!;
+    // version 4, IHL >= 5 and present, total length within the bytes, not a fragment
+    if (vi >> 4 !== 4 || hl < IPV4_MIN || hl > avail || total < hl || total > avail || (b[p + 6]! & 0x3f) !== 0 || b[p + 7] !== 0) return false;
+    proto = b[p + 9]!;
+  } else {
+    if (avail < IPV6_HLEN || b[p]! >> 4 !== 6) return false;
+    hl = IPV6_HLEN;
+    total = IPV6_HLEN + ((b[p + 4]! << 8) | b[p + 5]!);
+    if (total > avail) return false;
+    proto = b[p + 6]!;
+  }
+  const l4 = p + hl;
+  const l4Len = total - hl;
+  let groups: number;
+  if (proto === Proto.TCP) {
+    if (l4Len < TCP_MIN) return false;
+    const thl = (b[l4 + 12]! >> 4) << 2;
+    if (thl < TCP_MIN || thl > l4Len) return false;
+    groups = G_TCP | G_PORTS;
+  } else if (proto === Proto.UDP) {
+    if (l4Len < UDP_HLEN) return false;
+    const ulen = (b[l4 + 4]! << 8) | b[l4 + 5]!;
+    if (ulen < UDP_HLEN || ulen > l4Len) return false;
+    groups = G_UDP | G_PORTS;
+  } else if ((family === 4 && proto === Proto.ICMP) || (family === 6 && proto === Proto.ICMPV6)) {
+    if (l4Len < ICMP_HLEN) return false;
+    const type = b[l4]!;
+    if (family === 4 ? icmpIsErrorType(type) : icmpv6IsErrorType(type)) return false;
+    groups = G_ICMP;
+  } else {
+    return false;
+  }
+  if (family === 6) groups |= G_V6;
+
+  // Decided: from here every field is written (or known to be at its default).
+  const stale = v.decodedGroups & ~groups;
+  if (stale !== 0) resetGroups(v, stale);
+  v.buf = b;
+  v.frameEnd = end;
+  v.l2PayloadOff = p;
+  v.l3Off = p;
+  v.ipHdrLen = hl;
+  v.ipTotalLen = total;
+  const ipEnd = p + total;
+  v.ipEnd = ipEnd;
+  v.proto = proto;
+  const src = v.src;
+  const dst = v.dst;
+  if (family === 4) {
+    v.family = 4;
+    v.tos = b[p + 1]!;
+    v.ipId = (b[p + 4]! << 8) | b[p + 5]!;
+    v.dontFrag = (b[p + 6]! & 0x40) !== 0;
+    v.ttl = b[p + 8]!;
+    v.ipChecksum = (b[p + 10]! << 8) | b[p + 11]!;
+    src[0] = u32(b, p + 12);
+    dst[0] = u32(b, p + 16);
+    v.ipOptLen = hl - IPV4_MIN;
+  } else {
+    v.family = 6;
+    v.tos = ((b[p]! & 0x0f) << 4) | (b[p + 1]! >> 4);
+    v.flowLabel = ((b[p + 1]! & 0x0f) << 16) | (b[p + 2]! << 8) | b[p + 3]!;
+    v.ipId = 0;
+    v.dontFrag = false;
+    v.ttl = b[p + 7]!;
+    v.ipChecksum = 0;
+    src[0] = u32(b, p + 8);
+    src[1] = u32(b, p + 12);
+    src[2] = u32(b, p + 16);
+    src[3] = u32(b, p + 20);
+    dst[0] = u32(b, p + 24);
+    dst[1] = u32(b, p + 28);
+    dst[2] = u32(b, p + 32);
+    dst[3] = u32(b, p + 36);
+    v.ipOptLen = 0;
+  }
+  v.l4Off = l4;
+  v.l4Len = l4Len;
+  v.l4Checksum = 0;
+  if (proto === Proto.TCP) {
+    v.sport = (b[l4]! << 8) | b[l4 + 1]!;
+    v.dport = (b[l4 + 2]! << 8) | b[l4 + 3]!;
+    v.tcpSeq = u32(b, l4 + 4);
+    v.tcpAck = u32(b, l4 + 8);
+    const thl = (b[l4 + 12]! >> 4) << 2;
+    v.tcpHdrLen = thl;
+    v.tcpFlags = ((b[l4 + 12]! & 1) << 8) | b[l4 + 13]!;
+    v.tcpWindow = (b[l4 + 14]! << 8) | b[l4 + 15]!;
+    v.l4Checksum = (b[l4 + 16]! << 8) | b[l4 + 17]!;
+    v.tcpUrgPtr = (b[l4 + 18]! << 8) | b[l4 + 19]!;
+    if (thl > TCP_MIN) {
+      // The option fields are at their defaults here (G_TCPOPT is never in `groups` before this).
+      decodeTcpOptions(v, b, l4 + TCP_MIN, l4 + thl);
+      groups |= G_TCPOPT;
+    }
+    v.payloadOff = l4 + thl;
+    v.payloadLen = ipEnd - l4 - thl;
+  } else if (proto === Proto.UDP) {
+    v.sport = (b[l4]! << 8) | b[l4 + 1]!;
+    v.dport = (b[l4 + 2]! << 8) | b[l4 + 3]!;
+    const ulen = (b[l4 + 4]! << 8) | b[l4 + 5]!;
+    v.udpLen = ulen;
+    v.l4Checksum = (b[l4 + 6]! << 8) | b[l4 + 7]!;
+    v.payloadOff = l4 + UDP_HLEN;
+    v.payloadLen = ulen - UDP_HLEN;
+  } else {
+    const type = b[l4]!;
+    v.icmpType = type;
+    v.icmpCode = b[l4 + 1]!;
+    v.l4Checksum = (b[l4 + 2]! << 8) | b[l4 + 3]!;
+    if (family === 4 ? icmpHasId(type) : type === 128 || type === 129) {
+      v.icmpId = (b[l4 + 4]! << 8) | b[l4 + 5]!;
+      v.icmpSeq = (b[l4 + 6]! << 8) | b[l4 + 7]!;
+    } else {
+      v.icmpId = 0;
+      v.icmpSeq = 0;
+    }
+    v.icmpIsError = false;
+    v.payloadOff = l4 + ICMP_HLEN;
+    v.payloadLen = ipEnd - l4 - ICMP_HLEN;
+  }
+  v.decodedGroups = groups;
+  return true;
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -103,6 +398,8 @@ function clampEnd(buf: Uint8Array, end: number): number {
 function resetView(v: PacketView, buf: Uint8Array, linktype: number): void {
   v.buf = buf;
   v.linktype = linktype;
+  v.frameEnd = buf.length;
+  v.decodedGroups = G_ALL;
   v.malformed = Layer.None;
   v.malformedWhy = '';
   v.ipHdrError = false;
@@ -246,48 +543,48 @@ function decodeEthernet(v: PacketView, b: Uint8Array, off: number, end: number):
 }
 
 /** Linux cooked capture v1: packet type, ARPHRD, address length, 8 address bytes, protocol. */
-function decodeSll(v: PacketView, b: Uint8Array, end: number): void {
-  if (end < SLL_HLEN) {
+function decodeSll(v: PacketView, b: Uint8Array, off: number, end: number): void {
+  if (end - off < SLL_HLEN) {
     fail(v, Layer.Link, 'SLL header truncated');
     return;
   }
-  v.l2Off = 0;
-  v.pktType = u16(b, 0);
-  if (u16(b, 4) > 0) v.srcMacOff = 6;
-  decodeEthertype(v, b, SLL_HLEN, end, u16(b, 14));
+  v.l2Off = off;
+  v.pktType = u16(b, off);
+  if (u16(b, off + 4) > 0) v.srcMacOff = off + 6;
+  decodeEthertype(v, b, off + SLL_HLEN, end, u16(b, off + 14));
 }
 
 /** Linux cooked capture v2: protocol, reserved, ifindex, ARPHRD, packet type, address length, address. */
-function decodeSll2(v: PacketView, b: Uint8Array, end: number): void {
-  if (end < SLL2_HLEN) {
+function decodeSll2(v: PacketView, b: Uint8Array, off: number, end: number): void {
+  if (end - off < SLL2_HLEN) {
     fail(v, Layer.Link, 'SLL2 header truncated');
     return;
   }
-  v.l2Off = 0;
-  v.pktType = b[10]!;
-  if (b[11]! > 0) v.srcMacOff = 12;
-  decodeEthertype(v, b, SLL2_HLEN, end, u16(b, 0));
+  v.l2Off = off;
+  v.pktType = b[off + 10]!;
+  if (b[off + 11]! > 0) v.srcMacOff = off + 12;
+  decodeEthertype(v, b, off + SLL2_HLEN, end, u16(b, off));
 }
 
 /** BSD NULL (family in the capturing host's byte order) or OpenBSD LOOP (network order). */
-function decodeLoopback(v: PacketView, b: Uint8Array, end: number, networkOrder: boolean): void {
-  if (end < LOOP_HLEN) {
+function decodeLoopback(v: PacketView, b: Uint8Array, off: number, end: number, networkOrder: boolean): void {
+  if (end - off < LOOP_HLEN) {
     fail(v, Layer.Link, 'loopback header truncated');
     return;
   }
-  v.l2Off = 0;
-  v.l2PayloadOff = LOOP_HLEN;
-  let family = u32(b, 0);
+  v.l2Off = off;
+  v.l2PayloadOff = off + LOOP_HLEN;
+  let family = u32(b, off);
   // NULL is host order: a value with its high half set was written little-endian.
   if (!networkOrder && (family & 0xffff0000) !== 0) {
-    family = (b[0]! | (b[1]! << 8) | (b[2]! << 16) | (b[3]! << 24)) >>> 0;
+    family = (b[off]! | (b[off + 1]! << 8) | (b[off + 2]! << 16) | (b[off + 3]! << 24)) >>> 0;
   }
   if (family === AF_INET) {
     v.ethertype = EtherType.IPV4;
-    decodeRawIp(v, b, LOOP_HLEN, end, 4);
+    decodeRawIp(v, b, off + LOOP_HLEN, end, 4);
   } else if ((AF_INET6_VALUES as readonly number[]).includes(family)) {
     v.ethertype = EtherType.IPV6;
-    decodeRawIp(v, b, LOOP_HLEN, end, 6);
+    decodeRawIp(v, b, off + LOOP_HLEN, end, 6);
   } else {
     fail(v, Layer.Link, `unsupported loopback address family ${family}`);
   }
@@ -649,6 +946,12 @@ function decodeTcp(v: PacketView, b: Uint8Array, p: number, quoted: boolean): vo
 
 /** Walks TCP options, keeping the ones conntrack and the summary read; flags a malformed list. */
 function decodeTcpOptions(v: PacketView, b: Uint8Array, start: number, end: number): void {
+  if (end - start === 12 && b[start] === TcpOpt.NOP && b[start + 1] === TcpOpt.NOP && b[start + 2] === TcpOpt.TIMESTAMP && b[start + 3] === 10) {
+    // What nearly every segment of a Linux or BSD connection carries: NOP, NOP, timestamps.
+    v.tcpTsVal = u32(b, start + 4);
+    v.tcpTsEcr = u32(b, start + 8);
+    return;
+  }
   for (let o = start; o < end; ) {
     const kind = b[o]!;
     if (kind === TcpOpt.EOL) return;
@@ -781,6 +1084,7 @@ function readIcmpId(v: PacketView, b: Uint8Array, p: number): void {
 function decodeQuoted(v: PacketView, b: Uint8Array, p: number, family: 4 | 6): void {
   const inner = v.inner ?? (v.inner = new PacketView());
   resetView(inner, b, v.linktype);
+  inner.frameEnd = v.frameEnd;
   inner.l2PayloadOff = p;
   const end = v.ipEnd;
   if (family === 4) decodeIpv4(inner, b, p, end, true);

@@ -73,6 +73,17 @@ export class PacketView {
   buf: Uint8Array = EMPTY;
   /** Link type the frame was decoded with (LinkType), or LinkType.RAW for a bare IP packet. */
   linktype = 0;
+  /**
+   * Offset just past the bytes that were decoded (the frame or packet ends here): `buf.length`
+   * unless the decode was given an end (decodeFrame / decodeIp with offsets into a larger buffer).
+   */
+  frameEnd = 0;
+  /**
+   * Internal to decode.ts: bit set of the field groups the last decode may have left with
+   * non-default values, so that the next decode resets only those (see decode.ts). Code that
+   * changes view fields by hand other than by decoding again must leave this alone.
+   */
+  decodedGroups = 0x3ff;
 
   // ---- result ----
   /** Layer.None when every header present decoded cleanly; otherwise the first layer that did not. */

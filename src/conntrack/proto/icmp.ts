@@ -15,7 +15,7 @@
 import { Proto, type PacketView } from '../../packet/view.js';
 import type { ConntrackSettings } from '../settings.js';
 import { Verdict, type PacketInfo, type PacketOut, type TrackedConn, type Tracker } from '../tracker.js';
-import { badChecksum } from './common.js';
+import { badL4Checksum } from './csum.js';
 
 export type IcmpState = Record<string, never>;
 
@@ -34,7 +34,7 @@ export function icmpIsErrorType(type: number): boolean {
 export function icmpError(pkt: PacketView, hook: number, s: ConntrackSettings): string | null {
   if (pkt.family !== 4) return null;
   if (pkt.l4Off < 0 || pkt.l4Len < ICMP_HLEN) return 'short packet';
-  if (badChecksum(pkt, hook, s)) return 'bad hw icmp checksum';
+  if (badL4Checksum(pkt, hook, s)) return 'bad hw icmp checksum';
   if (pkt.buf[pkt.l4Off]! > NR_ICMP_TYPES) return 'invalid icmp type';
   return null;
 }

@@ -13,7 +13,7 @@
 import { Proto, type PacketView } from '../../packet/view.js';
 import type { ConntrackSettings } from '../settings.js';
 import { Verdict, type PacketInfo, type PacketOut, type TrackedConn, type Tracker } from '../tracker.js';
-import { badChecksum } from './common.js';
+import { badL4Checksum } from './csum.js';
 
 export type Icmpv6State = Record<string, never>;
 
@@ -40,7 +40,7 @@ export function icmpv6IsErrorType(type: number): boolean {
 export function icmpv6Error(pkt: PacketView, hook: number, s: ConntrackSettings): string | null {
   if (pkt.family !== 6) return null;
   if (pkt.l4Off < 0 || pkt.l4Len < ICMPV6_HLEN) return 'short packet';
-  if (badChecksum(pkt, hook, s)) return 'ICMPv6 checksum failed';
+  if (badL4Checksum(pkt, hook, s)) return 'ICMPv6 checksum failed';
   return null;
 }
 

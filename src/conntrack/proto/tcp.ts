@@ -28,7 +28,7 @@
  *
  * NAT's sequence adjustment hooks in through `TcpState.seqAdj` (tcp-seqadj.ts).
  */
-import { verifyL4Checksum } from '../../packet/checksum.js';
+import { l4ChecksumOk } from './csum.js';
 import { Proto, type PacketView } from '../../packet/view.js';
 import { CtStatus, Hook } from '../../netfilter/context.js';
 import type { ConntrackSettings } from '../settings.js';
@@ -103,7 +103,7 @@ export function tcpError(pkt: PacketView, hook: number, s: ConntrackSettings): s
   if (pkt.l4Off < 0 || pkt.l4Len < TCP_MIN_HDR) return 'truncated packet';
   const hl = pkt.tcpHdrLen;
   if (hl < TCP_MIN_HDR || hl > pkt.l4Len) return 'truncated packet';
-  if (s.checksum && hook === Hook.PREROUTING && !pkt.ipTruncated && !verifyL4Checksum(pkt)) return 'bad checksum';
+  if (s.checksum && hook === Hook.PREROUTING && !pkt.ipTruncated && !l4ChecksumOk(pkt)) return 'bad checksum';
   const flags = pkt.tcpFlags & 0xff & ~(FLAG_PSH | FLAG_ECE | FLAG_CWR);
   if (!VALID_FLAGS[flags]) return 'invalid tcp flag combination';
   return null;
@@ -114,10 +114,25 @@ export function tcpError(pkt: PacketView, hook: number, s: ConntrackSettings): s
 
 /** The kernel's tcp_new: the state for a packet that found no entry, or null (no entry). */
 export function tcpCreate(pkt: PacketView, s: ConntrackSettings): TcpState | null {
-  const next = tcpTransition(0, tcpKind(pkt.tcpFlags), TcpCt.NONE);
-  if (next === TcpCt.INVALID) return null;
-  if (next !== TcpCt.SYN_SENT && !s.tcpLoose) return null;
+  if (!tcpMayCreate(pkt, s)) return null;
   const ct = new TcpState();
+  tcpInitState(pkt, ct);
+  return ct;
+}
+
+/** Whether tcpCreate makes an entry for this packet. */
+export function tcpMayCreate(pkt: PacketView, s: ConntrackSettings): boolean {
+  const next = tcpTransition(0, tcpKind(pkt.tcpFlags), TcpCt.NONE);
+  if (next === TcpCt.INVALID) return false;
+  return next === TcpCt.SYN_SENT || s.tcpLoose;
+}
+
+/**
+ * tcpCreate's state written into `ct`, which must be as a fresh TcpState (every field at its
+ * default): what the table does in place, without a state object.
+ */
+export function tcpInitState(pkt: PacketView, ct: TcpState): void {
+  const next = tcpTransition(0, tcpKind(pkt.tcpFlags), TcpCt.NONE);
   const orig = ct.seen[0];
   orig.tdEnd = tcpSegmentEnd(pkt);
   orig.tdMaxWin = pkt.tcpWindow === 0 ? 1 : pkt.tcpWindow;
@@ -132,7 +147,6 @@ export function tcpCreate(pkt: PacketView, s: ConntrackSettings): TcpState | nul
     ct.seen[1].flags = TcpFlag.SACK_PERM | TcpFlag.BE_LIBERAL;
   }
   ct.lastIndex = TcpKind.NONE;
-  return ct;
 }
 
 // ------------------------------------------------------------------------------------------------

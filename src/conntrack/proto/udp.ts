@@ -14,7 +14,8 @@ import { CtStatus } from '../../netfilter/context.js';
 import { Proto, type PacketView } from '../../packet/view.js';
 import type { ConntrackSettings } from '../settings.js';
 import { Verdict, type PacketInfo, type PacketOut, type TrackedConn, type Tracker } from '../tracker.js';
-import { badChecksum, transportLength, u16 } from './common.js';
+import { transportLength, u16 } from './common.js';
+import { badL4Checksum } from './csum.js';
 
 /** UDP keeps nothing per connection beyond the entry itself (its creation time marks the stream start). */
 export type UdpState = Record<string, never>;
@@ -29,7 +30,7 @@ export function udpError(pkt: PacketView, hook: number, s: ConntrackSettings): s
   const udplen = u16(pkt.buf, pkt.l4Off + 4);
   if (udplen > len || udplen < UDP_HLEN) return 'truncated/malformed packet';
   if (u16(pkt.buf, pkt.l4Off + 6) === 0) return null;
-  return badChecksum(pkt, hook, s) ? 'bad checksum' : null;
+  return badL4Checksum(pkt, hook, s) ? 'bad checksum' : null;
 }
 
 /**
