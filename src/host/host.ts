@@ -19,6 +19,7 @@ import type { CtHandle, CtTupleLike, PacketContext } from '../netfilter/context.
 import { type CtEngine, type NatEngine, Pipeline, type PacketOutcome } from '../netfilter/pipeline.js';
 import { decodeFrame } from '../packet/decode.js';
 import { PacketView, Proto } from '../packet/view.js';
+import { parseIp } from '../packet/addr.js';
 import type { HostConfig } from './config.js';
 import type { HelperEngine } from '../helpers/index.js';
 import { RoutingTable } from './routing.js';
@@ -72,6 +73,8 @@ export class Host {
   /** CT --ctevents masks by connection (IPCT bit numbers are the option's event numbers). */
   private readonly eventMasks = new WeakMap<object, number>();
   private pendingExpEvents: string[] = [];
+  /** The NAT engine, when the host was built with one. */
+  private readonly nat: NatEngine | null;
   /** The helpers and expectation table, when the host was built with them. */
   readonly helpers: HelperEngine | null;
   private lastTime = 0;
@@ -107,6 +110,7 @@ export class Host {
       },
     };
     const nat = opts.nat ? opts.nat(ct, this) : null;
+    this.nat = nat;
     this.pipeline = new Pipeline(opts.chains ?? [], engine, nat, this.stack, {
       v4: () => this.sysctl.get('net.ipv4.ipfrag_time'),
       v6: () => this.sysctl.conntrack.frag6Timeout,
@@ -194,6 +198,33 @@ export class Host {
     this.pendingEvents = [];
     this.pendingExpEvents = [];
     return Object.assign(res, { events });
+  }
+
+  /**
+   * `ip addr del ADDR dev IFACE` at virtual time `now`: the routes it implied go, and (as the
+   * kernel's masquerade notifier does) the MASQUERADE entries that used it are deleted.
+   */
+  removeAddress(iface: string, address: string, now: number): void {
+    const a = parseIp(address.replace(/\/\d+$/, ''));
+    const gone = this.routing.removeAddress(iface, a.family, a.words);
+    if (!gone) throw new Error(`${iface} has no address ${address}`);
+    this.tick(now);
+    this.nat?.addressRemoved(iface, gone, now);
+  }
+
+  /** `ip link set IFACE down` at `now`: its routes go and its MASQUERADE entries are deleted. */
+  interfaceDown(iface: string, now: number): void {
+    if (!this.routing.setUp(iface, false)) throw new Error(`no interface named ${JSON.stringify(iface)} on this host`);
+    this.tick(now);
+    this.nat?.interfaceDown(iface, now);
+  }
+
+  /** Events caused outside a packet (address removal, ...), as `conntrack -E` lines; clears them. */
+  takeEvents(): string[] {
+    const e = this.pendingEvents.concat(this.pendingExpEvents);
+    this.pendingEvents = [];
+    this.pendingExpEvents = [];
+    return e;
   }
 
   /** `conntrack -L` lines now (or at `now`). */

@@ -134,14 +134,16 @@ function defaultRules(family: 4 | 6): RuleConfig[] {
 
 export class RoutingTable {
   readonly interfaces: InterfaceConfig[];
-  private readonly routes: RouteConfig[];
+  private routes: RouteConfig[] = [];
   private readonly rules: RuleConfig[];
+  private readonly configured: RouteConfig[];
 
   constructor(cfg: HostConfig) {
-    this.interfaces = cfg.interfaces.some((f) => f.name === 'lo') ? cfg.interfaces : [LOOPBACK, ...cfg.interfaces];
-    const routes = [...impliedRoutes(this.interfaces), ...cfg.routes];
-    // Longest prefix first, then lowest metric: the first match in a table is the answer.
-    this.routes = routes.sort((a, b) => b.prefixLen - a.prefixLen || a.metric - b.metric);
+    // Private copies: addresses can be removed later (removeAddress, setDown).
+    const own = cfg.interfaces.map((f) => ({ ...f, addresses: [...f.addresses] }));
+    this.interfaces = own.some((f) => f.name === 'lo') ? own : [{ ...LOOPBACK, addresses: [...LOOPBACK.addresses] }, ...own];
+    this.configured = cfg.routes;
+    this.rebuild();
     const rules = cfg.rules.length > 0 ? [...cfg.rules] : [];
     for (const fam of [4, 6] as const) {
       for (const d of defaultRules(fam)) {
@@ -149,6 +151,35 @@ export class RoutingTable {
       }
     }
     this.rules = rules.sort((a, b) => a.priority - b.priority);
+  }
+
+  /** Routes from the addresses (as the kernel derives them) plus the configured ones. */
+  private rebuild(): void {
+    const routes = [...impliedRoutes(this.interfaces), ...this.configured];
+    // Longest prefix first, then lowest metric: the first match in a table is the answer.
+    this.routes = routes.sort((a, b) => b.prefixLen - a.prefixLen || a.metric - b.metric);
+  }
+
+  /**
+   * `ip addr del`: the address and the routes it implied go; configured routes through it stay
+   * (they simply stop resolving). Returns the removed address, or null when it was not there.
+   */
+  removeAddress(name: string, family: 4 | 6, addr: ArrayLike<number>): Uint32Array | null {
+    const f = this.iface(name);
+    const i = f ? f.addresses.findIndex((a) => a.family === family && sameAddr(family, a.addr, addr)) : -1;
+    if (!f || i < 0) return null;
+    const [gone] = f.addresses.splice(i, 1);
+    this.rebuild();
+    return gone!.addr;
+  }
+
+  /** `ip link set DEV down` / up: a down interface contributes no routes. */
+  setUp(name: string, up: boolean): boolean {
+    const f = this.iface(name);
+    if (!f) return false;
+    f.up = up;
+    this.rebuild();
+    return true;
   }
 
   iface(name: string): InterfaceConfig | undefined {

@@ -54,6 +54,9 @@ export interface NatEngine {
   initialized(ctx: PacketContext, hook: Hook): boolean;
   /** TCP sequence adjustment after a helper changed payload lengths (nf_ct_seq_adjust); false: drop. */
   adjustSequence(ctx: PacketContext): boolean;
+  /** The masquerade notifiers: an interface went down / lost an address. */
+  interfaceDown(name: string, now: number): void;
+  addressRemoved(iface: string, addr: ArrayLike<number>, now: number): void;
 }
 
 /** What the pipeline needs of the host (routing, sysctls, local stack). */

@@ -249,3 +249,21 @@ test('-j TRACE in raw traces the rest of that packet\'s way', () => {
   assert.deepEqual(traced.trace, ['filter FORWARD 1: no match', 'filter FORWARD policy ACCEPT']);
   assert.equal(h.receive(syn('10.0.1.100', '10.0.2.100', 80), LinkType.RAW, 'r_cli', T0 + 1).trace, undefined);
 });
+
+test('removing the address MASQUERADE used deletes its entries, as the kernel\'s notifier does', async () => {
+  const { createNat } = await import('../../src/nat/index.js');
+  const rules = ['*nat', ':PREROUTING ACCEPT [0:0]', ':INPUT ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':POSTROUTING ACCEPT [0:0]',
+    '-A POSTROUTING -o r_wan -j MASQUERADE', 'COMMIT', ''].join('\n');
+  const h = new Host(parseHostConfig(HOST), { chains: iptablesBaseChains(parseIptables(rules, { file: 'r' })), seed: 1, nat: createNat });
+  const r = h.receive(syn('10.0.1.100', '198.51.100.7'), LinkType.RAW, 'r_cli', T0);
+  assert.equal(view(r.out[0]!.bytes).srcString(), '203.0.113.1');
+  h.receive(syn('10.0.1.100', '10.0.2.100'), LinkType.RAW, 'r_cli', T0 + 0.1); // not masqueraded
+  assert.equal(h.listConntrack().length, 2);
+  h.removeAddress('r_wan', '203.0.113.1/24', T0 + 1);
+  const events = h.takeEvents();
+  assert.equal(events.length, 1);
+  assert.match(events[0]!, /\[DESTROY\] tcp .*dst=198\.51\.100\.7/);
+  assert.equal(h.listConntrack().length, 1);
+  // The connected route went with the address: only the default route covers the subnet now.
+  assert.equal(h.routing.lookup({ family: 4, dst: Uint32Array.of(0xcb007105, 0, 0, 0), src: null, iif: null, oif: null, mark: 0 })?.prefixLen, 0);
+});
