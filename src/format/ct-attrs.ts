@@ -15,7 +15,7 @@
 import type { Conn } from '../conntrack/conn.js';
 import { IPCT, type CtEvent } from '../conntrack/events.js';
 import { remainingSeconds } from '../conntrack/table.js';
-import { ipv4String } from '../packet/view.js';
+import { ipv4String, ipv6String } from '../packet/view.js';
 
 export type MsgType = 'NEW' | 'UPDATE' | 'DESTROY' | null;
 
@@ -116,42 +116,8 @@ export function pad8(s: string): string {
 // ------------------------------------------------------------------------------------------------
 // addresses
 
-/** IPv6 text as glibc's inet_ntop writes it (RFC 5952 style, with the embedded-IPv4 forms). */
-export function inetNtop6(w: ArrayLike<number>): string {
-  const g: number[] = [];
-  for (let i = 0; i < 4; i++) g.push((w[i]! >>> 16) & 0xffff, w[i]! & 0xffff);
-  let bestBase = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestBase = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  if (bestLen < 2) bestBase = -1;
-  let out = '';
-  for (let i = 0; i < 8; i++) {
-    if (bestBase >= 0 && i >= bestBase && i < bestBase + bestLen) {
-      if (i === bestBase) out += ':';
-      continue;
-    }
-    if (i !== 0) out += ':';
-    if (i === 6 && bestBase === 0 && (bestLen === 6 || (bestLen === 5 && g[5] === 0xffff))) {
-      out += ipv4String(w[3]! >>> 0);
-      return out;
-    }
-    out += g[i]!.toString(16);
-  }
-  if (bestBase >= 0 && bestBase + bestLen === 8) out += ':';
-  return out;
-}
+/** IPv6 text as glibc's inet_ntop writes it (the one implementation lives beside PacketView). */
+export const inetNtop6 = ipv6String;
 
 /** Address as conntrack prints it. */
 export function toolAddr(family: 4 | 6, w: ArrayLike<number>): string {

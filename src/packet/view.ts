@@ -274,17 +274,15 @@ export function ipv4String(a: number): string {
   return `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
 }
 
-/** RFC 5952 text for an IPv6 address given as four words. */
+/**
+ * IPv6 text as glibc's inet_ntop writes it (what tcpdump, iptables and conntrack-tools print): the
+ * longest run of two or more zero groups compressed, and the embedded-IPv4 forms ::a.b.c.d and
+ * ::ffff:a.b.c.d.
+ */
 export function ipv6String(w: ArrayLike<number>): string {
   const g: number[] = [];
-  for (let i = 0; i < 4; i++) {
-    g.push((w[i]! >>> 16) & 0xffff, w[i]! & 0xffff);
-  }
-  // IPv4-mapped
-  if (g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0xffff) {
-    return `::ffff:${ipv4String(w[3]! >>> 0)}`;
-  }
-  let bestStart = -1;
+  for (let i = 0; i < 4; i++) g.push((w[i]! >>> 16) & 0xffff, w[i]! & 0xffff);
+  let best = -1;
   let bestLen = 0;
   for (let i = 0; i < 8; ) {
     if (g[i] !== 0) {
@@ -293,17 +291,25 @@ export function ipv6String(w: ArrayLike<number>): string {
     }
     let j = i;
     while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen && j - i >= 2) {
-      bestStart = i;
+    if (j - i > bestLen) {
+      best = i;
       bestLen = j - i;
     }
     i = j;
   }
-  const hex = g.map((x) => x.toString(16));
-  if (bestStart < 0) return hex.join(':');
-  const head = hex.slice(0, bestStart).join(':');
-  const tail = hex.slice(bestStart + bestLen).join(':');
-  return `${head}::${tail}`;
+  if (bestLen < 2) best = -1;
+  let out = '';
+  for (let i = 0; i < 8; i++) {
+    if (best >= 0 && i >= best && i < best + bestLen) {
+      if (i === best) out += ':';
+      continue;
+    }
+    if (i !== 0) out += ':';
+    if (i === 6 && best === 0 && (bestLen === 6 || (bestLen === 5 && g[5] === 0xffff))) return out + ipv4String(w[3]! >>> 0);
+    out += g[i]!.toString(16);
+  }
+  if (best >= 0 && best + bestLen === 8) out += ':';
+  return out;
 }
 
 export function addrString(family: number, w: ArrayLike<number>): string {

@@ -11,6 +11,7 @@
 import { fail } from './errors.js';
 import { serviceToPort } from './services.js';
 import { AddrError, parseIpv4, parseIpv6Into } from '../packet/addr.js';
+import { ipv4String, ipv6String } from '../packet/view.js';
 
 // ------------------------------------------------------------------------------------------------
 // numbers
@@ -361,46 +362,10 @@ export function parseAddrList(family: Family, text: string): AddrMask[] {
 }
 
 /** An IPv4 word as dotted quad. */
-export function ipv4Text(a: number): string {
-  return `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
-}
+export const ipv4Text = ipv4String;
 
-/** inet_ntop(AF_INET6) as glibc prints it (longest zero run compressed, embedded IPv4 forms). */
-export function ipv6Text(w: ArrayLike<number>): string {
-  const g: number[] = [];
-  for (let i = 0; i < 4; i++) g.push((w[i]! >>> 16) & 0xffff, w[i]! & 0xffff);
-  let best = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  if (bestLen < 2) best = -1;
-  let out = '';
-  for (let i = 0; i < 8; i++) {
-    if (best >= 0 && i >= best && i < best + bestLen) {
-      if (i === best) out += ':';
-      continue;
-    }
-    if (i !== 0) out += ':';
-    if (i === 6 && best === 0 && (bestLen === 6 || (bestLen === 5 && g[5] === 0xffff))) {
-      out += ipv4Text(((w[3]! >>> 0) as number) >>> 0);
-      return out;
-    }
-    out += g[i]!.toString(16);
-  }
-  if (best >= 0 && best + bestLen === 8) out += ':';
-  return out;
-}
+/** inet_ntop(AF_INET6) as glibc prints it (the one implementation lives beside PacketView). */
+export const ipv6Text = ipv6String;
 
 /** Address text for a family. */
 export function addrText(family: Family, w: ArrayLike<number>): string {
