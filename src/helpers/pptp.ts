@@ -30,6 +30,7 @@ import { natFor } from './nat-support.js';
 import { mangleTcpPacket } from '../nat/helper.js';
 import { tcpDataOff } from './payload.js';
 import { CtInfo, type HelpCall, type HelperDef, type HelperNat, type HelperServices } from './types.js';
+import { sameGreFlow } from '../conntrack/proto/gre.js';
 
 const PACKET_CONTROL = 1;
 const MAGIC_COOKIE = 0x1a2b3c4d;
@@ -240,23 +241,6 @@ function expectGre(call: HelpCall, callId: number, peerCallId: number): void {
     svc.expect.remove(expReply, now);
     svc.expect.remove(expOrig, now);
   }
-}
-
-/** gre_key_cmpfn: family, addresses, protocol and destination key. */
-function sameGreFlow(a: Tuple, b: Tuple): boolean {
-  return (
-    a.family === b.family &&
-    a.proto === b.proto &&
-    a.dport === b.dport &&
-    a.src[0] === b.src[0] &&
-    a.src[1] === b.src[1] &&
-    a.src[2] === b.src[2] &&
-    a.src[3] === b.src[3] &&
-    a.dst[0] === b.dst[0] &&
-    a.dst[1] === b.dst[1] &&
-    a.dst[2] === b.dst[2] &&
-    a.dst[3] === b.dst[3]
-  );
 }
 
 /** nf_ct_gre_keymap_add: one entry per direction; the same flow again is a retransmission. */

@@ -76,7 +76,7 @@ export class GreKeymap {
    */
   add(master: object, dir: 0 | 1, t: CtTupleLike): boolean {
     const existing = this.list.find((e) => e.master === master && e.dir === dir);
-    if (existing) return sameFlow(existing.tuple, t) && existing.tuple.sport === t.sport;
+    if (existing) return sameGreFlow(existing.tuple, t) && existing.tuple.sport === t.sport;
     this.list.push({ tuple: new Tuple().copyFrom(t), master, dir });
     return true;
   }
@@ -93,13 +93,13 @@ export class GreKeymap {
 
   /** Source key for the flow of `t` (its addresses, protocol and destination key), 0 when unmapped. */
   lookup(t: CtTupleLike): number {
-    for (const e of this.list) if (sameFlow(e.tuple, t)) return e.tuple.sport;
+    for (const e of this.list) if (sameGreFlow(e.tuple, t)) return e.tuple.sport;
     return 0;
   }
 }
 
 /** The kernel's gre_key_cmpfn: family, addresses, protocol and destination key. */
-function sameFlow(a: CtTupleLike, b: CtTupleLike): boolean {
+export function sameGreFlow(a: CtTupleLike, b: CtTupleLike): boolean {
   return (
     a.family === b.family &&
     a.proto === b.proto &&
