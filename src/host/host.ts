@@ -21,7 +21,7 @@ import { decodeFrame } from '../packet/decode.js';
 import { PacketView, Proto } from '../packet/view.js';
 import { parseIp } from '../packet/addr.js';
 import type { HostConfig } from './config.js';
-import type { HelperEngine } from '../helpers/index.js';
+import { formatExpectEvent, type HelperEngine } from '../helpers/index.js';
 import { RoutingTable } from './routing.js';
 import { HostStack } from './stack.js';
 import { HostSysctls } from './sysctl.js';
@@ -72,6 +72,8 @@ export class Host {
   private pendingEvents: string[] = [];
   /** CT --ctevents masks by connection (IPCT bit numbers are the option's event numbers). */
   private readonly eventMasks = new WeakMap<object, number>();
+  /** CT --expevents masks by master connection (IPEXP_NEW bit 0, IPEXP_DESTROY bit 1). */
+  private readonly expEventMasks = new WeakMap<object, number>();
   private pendingExpEvents: string[] = [];
   /** The NAT engine, when the host was built with one. */
   private readonly nat: NatEngine | null;
@@ -100,6 +102,7 @@ export class Host {
       discard: (conn) => ct.discard(conn as Conn),
       isConfirmed: (conn) => (conn as Conn).confirmed,
       setEventMask: (conn, mask) => this.eventMasks.set(conn, mask),
+      setExpEventMask: (conn, mask) => this.expEventMasks.set(conn, mask),
       setClosing: (conn, now) => {
         const c = conn as Conn;
         if (!c.confirmed || c.orig.proto !== Proto.TCP) return;
@@ -121,7 +124,12 @@ export class Host {
     this.helpers = opts.helpers ? opts.helpers(ct, this, nat) : null;
     if (this.helpers) {
       this.pipeline.confirmHooks.push(this.helpers.confirmHook);
-      this.helpers.onExpectEvent((line) => this.pendingExpEvents.push(line));
+      const helpers = this.helpers;
+      helpers.expectations.onEvent((ev) => {
+        const mask = this.expEventMasks.get(ev.exp.master);
+        if (mask !== undefined && (mask & (1 << (ev.type === 'NEW' ? 0 : 1))) === 0) return;
+        this.pendingExpEvents.push(formatExpectEvent(helpers.expectations, ev));
+      });
     }
     if (nat) this.pipeline.confirmHooks.push((ctx) => nat.adjustSequence(ctx));
   }

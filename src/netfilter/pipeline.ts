@@ -33,6 +33,8 @@ export interface CtEngine {
   setClosing(conn: object, now: number): void;
   /** CT --ctevents: only these IPCT event bits are reported for the new connection. */
   setEventMask(conn: object, mask: number): void;
+  /** CT --expevents: only these IPEXP event bits are reported for the expectations it makes. */
+  setExpEventMask(conn: object, mask: number): void;
 }
 export interface CtTrack {
   /** CtStateBit, or 0 when conntrack dropped the packet (table full). */
@@ -501,7 +503,7 @@ export class Pipeline {
   /** What a CT template (raw table) gives the new connection beyond zone and helper. */
   private template(ctx: PacketContext): void {
     if (ctx.ctEvents) this.ct.setEventMask(ctx.ct!, ctx.ctEvents);
-    if (ctx.ctExpEvents) throw new Unsupported('CT --expevents (expectation event masks) is not implemented by ctkit');
+    if (ctx.ctExpEvents) this.ct.setExpEventMask(ctx.ct!, ctx.ctExpEvents);
     if (ctx.ctZoneDir !== undefined && ctx.ctZoneDir !== 3) {
       throw new Unsupported('CT --zone-orig / --zone-reply (zones for one direction) are not implemented by ctkit');
     }

@@ -43,6 +43,8 @@ export function rules(ct: string, nat: boolean): string {
 
 export interface Result extends HostResult {
   expEvents: string[];
+  /** Every event line the host reported (connection and expectation events, after any CT masks). */
+  allEvents: string[];
 }
 
 export class Router {
@@ -74,7 +76,7 @@ export class Router {
   /** The host lists expectation events after the connection events; tests look at them apart. */
   private split(r: HostResult): Result {
     const exp = this.exp;
-    return Object.assign(r, { events: r.events.filter((l) => !exp.includes(l)), expEvents: exp });
+    return Object.assign(r, { allEvents: r.events, events: r.events.filter((l) => !exp.includes(l)), expEvents: exp });
   }
 
   /** `conntrack -L expect` at T0 + `t`. */
