@@ -187,3 +187,50 @@ export function listSysctls(s: ConntrackSettings): Array<[string, number]> {
     return [PREFIX + suffix, typeof v === 'boolean' ? (v ? 1 : 0) : v];
   });
 }
+
+/** nfct timeout attribute -> setting, per protocol number. */
+const POLICY_FIELDS: Readonly<Record<number, Readonly<Record<string, Key>>>> = {
+  6: {
+    syn_sent: 'tcpTimeoutSynSent',
+    syn_recv: 'tcpTimeoutSynRecv',
+    established: 'tcpTimeoutEstablished',
+    fin_wait: 'tcpTimeoutFinWait',
+    close_wait: 'tcpTimeoutCloseWait',
+    last_ack: 'tcpTimeoutLastAck',
+    time_wait: 'tcpTimeoutTimeWait',
+    close: 'tcpTimeoutClose',
+    retrans: 'tcpTimeoutMaxRetrans',
+    unacknowledged: 'tcpTimeoutUnacknowledged',
+  },
+  17: { unreplied: 'udpTimeout', replied: 'udpTimeoutStream' },
+  136: { unreplied: 'udpTimeout', replied: 'udpTimeoutStream' },
+  1: { timeout: 'icmpTimeout' },
+  58: { timeout: 'icmpv6Timeout' },
+  47: { unreplied: 'greTimeout', replied: 'greTimeoutStream' },
+  132: {
+    closed: 'sctpTimeoutClosed',
+    cookie_wait: 'sctpTimeoutCookieWait',
+    cookie_echoed: 'sctpTimeoutCookieEchoed',
+    established: 'sctpTimeoutEstablished',
+    shutdown_sent: 'sctpTimeoutShutdownSent',
+    shutdown_recd: 'sctpTimeoutShutdownRecd',
+    shutdown_ack_sent: 'sctpTimeoutShutdownAckSent',
+    heartbeat_sent: 'sctpTimeoutHeartbeatSent',
+  },
+  255: { timeout: 'genericTimeout' },
+};
+
+/**
+ * A copy of `base` with a timeout policy's values (CT --timeout / nft ct timeout): the attributes
+ * it names replace the protocol's timeouts; the rest stay as `base` has them.
+ */
+export function withTimeoutPolicy(base: ConntrackSettings, policy: { proto: number; timeouts: ReadonlyMap<string, number> }): ConntrackSettings {
+  const out = { ...base };
+  const fields = POLICY_FIELDS[policy.proto] ?? {};
+  for (const [name, seconds] of policy.timeouts) {
+    const key = fields[name];
+    if (!key) throw new Error(`timeout policy attribute ${name} does not apply to protocol ${policy.proto}`);
+    (out as unknown as Record<string, number>)[key] = seconds;
+  }
+  return out;
+}

@@ -27,6 +27,7 @@
 import type { Conn } from './conn.js';
 import type { TcpSeqAdj } from './proto/tcp-seqadj.js';
 import { TcpFlag, type TcpPeer, type TcpState } from './proto/tcp-state.js';
+import type { ConntrackSettings } from './settings.js';
 
 /** Slot flags (ConnStore.flags). */
 export const F_ACCT = 1;
@@ -73,6 +74,8 @@ export class SlotExtra {
   handle: Conn | null = null;
   /** IPv6: the tuples' address words as a Tuple keeps them (orig src, dst, reply src, dst: 16). */
   v6: Uint32Array | null = null;
+  /** CT --timeout: the settings with the connection's timeout policy applied, null for the defaults. */
+  timeouts: ConntrackSettings | null = null;
 }
 
 /**

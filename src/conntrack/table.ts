@@ -78,6 +78,8 @@ export interface TrackOptions {
   notrack?: boolean;
   /** Helper a CT template assigns to a new connection (CT --helper / nft ct helper set). */
   helper?: string | null;
+  /** CT --timeout: settings with the timeout policy applied, for a new connection of its protocol. */
+  timeouts?: ConntrackSettings | null;
 }
 
 /** The result of `track`, reused from call to call: copy what you keep. */
@@ -333,7 +335,7 @@ export class ConntrackTable implements SlotOwner {
         s = found;
         dir = this.foundDir;
       } else {
-        const created = this.initConntrack(this.tuple, zone, now, opts?.helper ?? null, tracker);
+        const created = this.initConntrack(this.tuple, zone, now, opts?.helper ?? null, tracker, opts?.timeouts ?? null);
         if (created === NO_REPLY_TUPLE) return this.invalid(r, `${tracker.name}: no reply tuple for this packet`);
         if (created === TABLE_FULL) return this.dropped(r, 'table full');
         s = created;
@@ -811,7 +813,7 @@ export class ConntrackTable implements SlotOwner {
    * early drop), the expectation check. NO_REPLY_TUPLE when the packet has no reply tuple;
    * TABLE_FULL when the table has no room; else the new connection's slot.
    */
-  private initConntrack(t: Tuple, zone: number, now: number, helper: string | null, tracker: Tracker<unknown>): number {
+  private initConntrack(t: Tuple, zone: number, now: number, helper: string | null, tracker: Tracker<unknown>, timeouts: ConntrackSettings | null): number {
     if (!invertTuple(this.scratch, t)) return NO_REPLY_TUPLE;
     if (this.allocated + 1 > this.settings.max && !this.earlyDrop(t, zone, now)) {
       if (!this.gcEarlyDrop) {
@@ -847,6 +849,7 @@ export class ConntrackTable implements SlotOwner {
     } else if (helper !== null) {
       st.ext(s).helperName = helper;
     }
+    if (timeouts !== null) st.ext(s).timeouts = timeouts;
     st.u[s * R + O_LASTMARK] = st.u[s * R + O_MARK]!;
     if (m?.onCreated) m.onCreated(this.handleOfSlot(s));
     return s;
@@ -895,8 +898,9 @@ export class ConntrackTable implements SlotOwner {
     checkErrors: boolean,
     r: TrackResult,
   ): Verdict {
-    const set = this.settings;
     const st = this.store;
+    // A connection with a timeout policy (CT --timeout) runs its tracker with those timeouts.
+    const set = st.extOf(s)?.timeouts ?? this.settings;
     const reason = checkErrors ? tracker.error(pkt, hook, set) : null;
     if (reason !== null) return this.refuse(s, isNew, Verdict.INVALID, `${tracker.name}: ${reason}`, r);
     if (isNew) {

@@ -74,12 +74,22 @@ export interface ListenerConfig {
   family: 4 | 6 | 0;
 }
 
+/** A conntrack timeout policy (`nfct timeout add NAME inet PROTO ...`), for CT --timeout. */
+export interface TimeoutPolicyConfig {
+  /** Layer-4 protocol number the policy is for. */
+  proto: number;
+  /** Timeouts by nfct attribute name (established, syn_sent, unreplied, ...), seconds. */
+  timeouts: Map<string, number>;
+}
+
 export interface HostConfig {
   interfaces: InterfaceConfig[];
   routes: RouteConfig[];
   rules: RuleConfig[];
   sysctl: Map<string, string>;
   listeners: ListenerConfig[];
+  /** Timeout policies by name (HOST.json "ct_timeout"). */
+  timeoutPolicies: Map<string, TimeoutPolicyConfig>;
 }
 
 const TABLE_IDS: Record<string, number> = { local: 255, main: 254, default: 253, unspec: 0 };
@@ -278,6 +288,39 @@ function parseListeners(r: Reader, v: Json): ListenerConfig[] {
   });
 }
 
+/** nfct's timeout attribute names per protocol. */
+export const TIMEOUT_ATTRS: Readonly<Record<string, { proto: number; names: readonly string[] }>> = {
+  tcp: { proto: 6, names: ['syn_sent', 'syn_recv', 'established', 'fin_wait', 'close_wait', 'last_ack', 'time_wait', 'close', 'retrans', 'unacknowledged'] },
+  udp: { proto: 17, names: ['unreplied', 'replied'] },
+  udplite: { proto: 136, names: ['unreplied', 'replied'] },
+  icmp: { proto: 1, names: ['timeout'] },
+  icmpv6: { proto: 58, names: ['timeout'] },
+  sctp: { proto: 132, names: ['closed', 'cookie_wait', 'cookie_echoed', 'established', 'shutdown_sent', 'shutdown_recd', 'shutdown_ack_sent', 'heartbeat_sent'] },
+  gre: { proto: 47, names: ['unreplied', 'replied'] },
+  generic: { proto: 255, names: ['timeout'] },
+};
+
+function parseTimeoutPolicies(r: Reader, v: Json): Map<string, TimeoutPolicyConfig> {
+  const o = r.obj(v, 'ct_timeout');
+  const out = new Map<string, TimeoutPolicyConfig>();
+  for (const [name, body] of Object.entries(o)) {
+    const path = `ct_timeout.${name}`;
+    const b = r.obj(body, path);
+    r.onlyKeys(b, path, ['l4proto', 'timeouts']);
+    const protoName = r.str(b.l4proto, `${path}.l4proto`);
+    const attrs = TIMEOUT_ATTRS[protoName];
+    if (!attrs) r.fail(`${path}.l4proto`, `expected one of ${Object.keys(TIMEOUT_ATTRS).join(', ')}`);
+    const t = r.obj(b.timeouts, `${path}.timeouts`);
+    const timeouts = new Map<string, number>();
+    for (const [k, val] of Object.entries(t)) {
+      if (!attrs.names.includes(k)) r.fail(`${path}.timeouts.${k}`, `not a ${protoName} timeout (expected one of ${attrs.names.join(', ')})`);
+      timeouts.set(k, r.int(val, `${path}.timeouts.${k}`, 0, 0x7fffffff));
+    }
+    out.set(name, { proto: attrs.proto, timeouts });
+  }
+  return out;
+}
+
 /** Parse HOST.json text. `file` names the file in error messages. */
 export function parseHostConfig(text: string, file = 'host.json'): HostConfig {
   const r = new Reader(file);
@@ -297,7 +340,7 @@ export function parseHostConfig(text: string, file = 'host.json'): HostConfig {
 export function hostConfigFromObject(doc: Json, file = 'host.json'): HostConfig {
   const r = new Reader(file);
   const o = r.obj(doc, '(top level)');
-  r.onlyKeys(o, '(top level)', ['interfaces', 'routes', 'rules', 'sysctl', 'listen', 'comment']);
+  r.onlyKeys(o, '(top level)', ['interfaces', 'routes', 'rules', 'sysctl', 'listen', 'ct_timeout', 'comment']);
   if (o.interfaces === undefined) r.fail('interfaces', 'missing: a host needs at least one interface');
   const interfaces = parseInterfaces(r, o.interfaces);
   return {
@@ -306,6 +349,7 @@ export function hostConfigFromObject(doc: Json, file = 'host.json'): HostConfig 
     rules: o.rules === undefined ? [] : parseRules(r, o.rules),
     sysctl: o.sysctl === undefined ? new Map() : parseSysctl(r, o.sysctl),
     listeners: o.listen === undefined ? [] : parseListeners(r, o.listen),
+    timeoutPolicies: o.ct_timeout === undefined ? new Map() : parseTimeoutPolicies(r, o.ct_timeout),
   };
 }
 

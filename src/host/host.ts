@@ -16,7 +16,8 @@ import type { TrackedConn } from '../conntrack/tracker.js';
 import { formatConntrackList, formatEvent } from '../format/conntrack.js';
 import type { BaseChain } from '../netfilter/chain.js';
 import type { CtHandle, CtTupleLike, PacketContext } from '../netfilter/context.js';
-import { type CtEngine, type NatEngine, Pipeline, type PacketOutcome } from '../netfilter/pipeline.js';
+import { type CtEngine, type NatEngine, Pipeline, type PacketOutcome, Unsupported } from '../netfilter/pipeline.js';
+import { type ConntrackSettings, withTimeoutPolicy } from '../conntrack/settings.js';
 import { decodeFrame } from '../packet/decode.js';
 import { PacketView, Proto } from '../packet/view.js';
 import { parseIp } from '../packet/addr.js';
@@ -95,7 +96,8 @@ export class Host {
     const ct = this.conntrack;
     const engine: CtEngine = {
       track: (pkt, hook, now, o) => {
-        const r = ct.track(pkt, hook, now, { zone: o.zone, helper: o.helper });
+        const timeouts = o.timeoutPolicy === null ? null : this.timeoutSettings(o.timeoutPolicy, pkt.proto);
+        const r = ct.track(pkt, hook, now, { zone: o.zone, helper: o.helper, timeouts });
         return { state: r.drop ? 0 : r.state, dir: r.dir, conn: r.conn as PacketContext['ct'] & object, reason: r.reason };
       },
       confirm: (conn, now, dir) => ct.confirm(conn as Conn, now, dir),
@@ -144,6 +146,25 @@ export class Host {
       ev = { ...ev, bits, type };
     }
     this.pendingEvents.push(formatEvent(ev));
+  }
+
+  private readonly policySettings = new Map<string, ConntrackSettings>();
+
+  /**
+   * CT --timeout NAME: the settings with HOST.json's policy NAME applied (made once per name), for
+   * a connection of the policy's protocol; null for other protocols. An undeclared name stops the
+   * replay, as iptables refuses a rule naming a policy that does not exist.
+   */
+  private timeoutSettings(name: string, proto: number): ConntrackSettings | null {
+    const policy = this.config.timeoutPolicies.get(name);
+    if (!policy) throw new Unsupported(`CT --timeout ${name}: no such timeout policy (declare it in HOST.json "ct_timeout")`);
+    if (policy.proto !== proto && !(policy.proto === 255)) return null;
+    let s = this.policySettings.get(name);
+    if (!s) {
+      s = withTimeoutPolicy(this.sysctl.conntrack, policy);
+      this.policySettings.set(name, s);
+    }
+    return s;
   }
 
   /** Callbacks the host lends every packet's context (made once: the hot path allocates none). */

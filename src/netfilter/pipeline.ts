@@ -21,7 +21,7 @@ import { Defragmenter, type Reassembled, fragment4, fragment6 } from './defrag.j
 
 /** What the pipeline needs of the conntrack table. */
 export interface CtEngine {
-  track(pkt: PacketView, hook: number, now: number, opts: { zone: number; helper: string | null }): CtTrack;
+  track(pkt: PacketView, hook: number, now: number, opts: { zone: number; helper: string | null; timeoutPolicy: string | null }): CtTrack;
   /**
    * Confirm (dir 0, unconfirmed) and deliver cached events. Returns the connection the packet now
    * belongs to (another one when a clash was merged), or null: drop the packet.
@@ -483,7 +483,7 @@ export class Pipeline {
       ctx.ct = null;
       ctx.ctState = CtStateBit.UNTRACKED;
     } else {
-      const t = this.ct.track(ctx.pkt, ctx.hook, ctx.now, { zone: ctx.ctZone, helper: ctx.ctHelper });
+      const t = this.ct.track(ctx.pkt, ctx.hook, ctx.now, { zone: ctx.ctZone, helper: ctx.ctHelper, timeoutPolicy: ctx.ctTimeoutPolicy ?? null });
       if (t.state === 0) {
         res.ctstate = null;
         throw new Drop(t.reason || 'conntrack: table full');

@@ -267,3 +267,17 @@ test('removing the address MASQUERADE used deletes its entries, as the kernel\'s
   // The connected route went with the address: only the default route covers the subnet now.
   assert.equal(h.routing.lookup({ family: 4, dst: Uint32Array.of(0xcb007105, 0, 0, 0), src: null, iif: null, oif: null, mark: 0 })?.prefixLen, 0);
 });
+
+test('CT --timeout applies the HOST.json timeout policy to the connection; an unknown policy stops the replay', () => {
+  const cfg = JSON.parse(HOST);
+  cfg.ct_timeout = { short: { l4proto: 'tcp', timeouts: { syn_sent: 5, established: 100 } } };
+  const rules = (name: string) => ['*raw', ':PREROUTING ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', `-A PREROUTING -p tcp --dport 80 -j CT --timeout ${name}`, 'COMMIT', ''].join('\n');
+  const h = new Host(parseHostConfig(JSON.stringify(cfg)), { chains: iptablesBaseChains(parseIptables(rules('short'), { file: 'r' })), seed: 1 });
+  const r = h.receive(syn('10.0.1.100', '10.0.2.100', 80), LinkType.RAW, 'r_cli', T0);
+  assert.match(r.events[0]!, /\[NEW\] tcp\s+6 5 SYN_SENT/);
+  const other = h.receive(syn('10.0.1.100', '10.0.2.100', 81), LinkType.RAW, 'r_cli', T0);
+  assert.match(other.events[0]!, /\[NEW\] tcp\s+6 120 SYN_SENT/);
+  assert.throws(() => parseHostConfig(JSON.stringify({ ...cfg, ct_timeout: { x: { l4proto: 'udp', timeouts: { established: 1 } } } }), 'h.json'), /ct_timeout\.x\.timeouts\.established: not a udp timeout/);
+  const bad = new Host(parseHostConfig(JSON.stringify(cfg)), { chains: iptablesBaseChains(parseIptables(rules('nosuch'), { file: 'r' })), seed: 1 });
+  assert.throws(() => bad.receive(syn('10.0.1.100', '10.0.2.100', 80), LinkType.RAW, 'r_cli', T0), /CT --timeout nosuch: no such timeout policy/);
+});

@@ -4,8 +4,8 @@
  * assigns a conntrack helper (the rule must name the helper's protocol with -p); --zone /
  * --zone-orig / --zone-reply ID (or `mark`: the zone is the packet mark's low 16 bits);
  * --ctevents / --expevents restrict the events the connection reports; --timeout names a
- * timeout policy (the engine has no nfct timeout policies, so the kernel's "no such policy"
- * refusal applies).
+ * timeout policy (`nfct timeout` objects: declared in HOST.json "ct_timeout"; the host refuses a
+ * name it does not know when a packet meets the rule).
  *
  * As in the kernel, the first CT target that attaches its template to a packet wins; later CT
  * or NOTRACK targets for the same packet do nothing. Goes on with the next rule.
@@ -181,7 +181,6 @@ class CtParser implements ExtParser<CtTarget> {
       const refusal = helperRefusal(this.helper, cx.family, cx.proto);
       if (refusal !== null) fail(`CT: No such helper "${this.helper}" for protocol ${protocolName(cx.proto) ?? cx.proto} (the kernel refuses it)`);
     }
-    if (!this.notrack && this.timeout !== '') fail(`CT: No such timeout policy "${this.timeout}" (timeout policies are not defined by iptables rules; the kernel refuses it)`);
     return new CtTarget(this.alias, this.notrack, this.helper, this.timeout, this.ctEvents, this.expEvents, this.zone, this.zoneDir, this.zoneMark);
   }
 }
