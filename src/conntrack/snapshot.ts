@@ -65,11 +65,13 @@ export interface TableSnapshot {
   greKeymap: Array<{ master: number; dir: 0 | 1; tuple: TupleSnapshot }>;
 }
 
-function tupleOut(t: Tuple): TupleSnapshot {
+/** A tuple as plain JSON. */
+export function tupleOut(t: Tuple): TupleSnapshot {
   return { family: t.family, proto: t.proto, src: Array.from(t.src), dst: Array.from(t.dst), sport: t.sport, dport: t.dport };
 }
 
-function tupleIn(into: Tuple, s: TupleSnapshot): void {
+/** A tuple back from plain JSON, into `into`. */
+export function tupleIn(into: Tuple, s: TupleSnapshot): void {
   into.family = s.family;
   into.proto = s.proto;
   into.src.set(s.src);
@@ -78,12 +80,14 @@ function tupleIn(into: Tuple, s: TupleSnapshot): void {
   into.dport = s.dport;
 }
 
-function saveProto(c: Conn): unknown {
+/** A connection's protocol state as plain JSON (the tracker's own form when it has one). */
+export function saveProto(c: Conn): unknown {
   const t = c.tracker;
   return t.saveState ? t.saveState(c.proto) : toPlain(c.proto, `${t.name} state`);
 }
 
-function loadProto(t: Tracker<unknown>, data: unknown): unknown {
+/** Protocol state back from saveProto's JSON. */
+export function loadProto(t: Tracker<unknown>, data: unknown): unknown {
   return t.loadState ? t.loadState(data) : fromPlain(data);
 }
 

@@ -14,19 +14,13 @@
  */
 import { Conn } from '../conntrack/conn.js';
 import type { CtEvent, CtEventType } from '../conntrack/events.js';
-import { fromPlain, toPlain } from '../conntrack/plain.js';
+import { loadProto, saveProto, tupleIn, tupleOut, type TupleSnapshot } from '../conntrack/snapshot.js';
 import type { TrackerTable } from '../conntrack/proto/index.js';
 import type { Tuple } from '../conntrack/tuple.js';
 import { formatEvent } from '../format/conntrack.js';
 
-export interface RecordedTuple {
-  family: 4 | 6;
-  proto: number;
-  src: number[];
-  dst: number[];
-  sport: number;
-  dport: number;
-}
+/** A tuple as recorded (the snapshot's form). */
+export type RecordedTuple = TupleSnapshot;
 
 export interface RecordedConn {
   orig: RecordedTuple;
@@ -77,23 +71,9 @@ export class EventsFileError extends Error {
   }
 }
 
-function tupleOut(t: Tuple): RecordedTuple {
-  return { family: t.family, proto: t.proto, src: Array.from(t.src), dst: Array.from(t.dst), sport: t.sport, dport: t.dport };
-}
-
-function tupleIn(into: Tuple, r: RecordedTuple): void {
-  into.family = r.family;
-  into.proto = r.proto;
-  into.src.set(r.src);
-  into.dst.set(r.dst);
-  into.sport = r.sport;
-  into.dport = r.dport;
-}
-
 /** The record of an event, taken when it happens (the connection changes afterwards). */
 export function recordEvent(ev: CtEvent): EventRecord {
   const c = ev.conn;
-  const t = c.tracker;
   return {
     time: ev.time,
     line: formatEvent(ev),
@@ -116,7 +96,7 @@ export function recordEvent(ev: CtEvent): EventRecord {
       tstamp: c.hasTstamp,
       tsStart: c.tsStart,
       tsStop: c.tsStop,
-      proto: t.saveState ? t.saveState(c.proto) : toPlain(c.proto, `${t.name} state`),
+      proto: saveProto(c),
     },
   };
 }
@@ -142,7 +122,7 @@ export function eventFromRecord(r: EventRecord, trackers: TrackerTable): CtEvent
   c.hasTstamp = s.tstamp;
   c.tsStart = s.tsStart;
   c.tsStop = s.tsStop;
-  c.proto = tracker.loadState ? tracker.loadState(s.proto) : fromPlain(s.proto);
+  c.proto = loadProto(tracker, s.proto);
   return { type: r.type, conn: c, time: r.time, bits: r.bits };
 }
 
