@@ -23,6 +23,8 @@ import {
   F_ECACHE,
   F_NOSTATE,
   F_RELEASED,
+  F_ZONE_ORIG,
+  F_ZONE_REPLY,
   F_TCPSOA,
   F_TSTAMP,
   O_ID,
@@ -31,6 +33,7 @@ import {
   R,
   SlotExtra,
   TcpStateView,
+  zoneSpecOf,
   type ConnStore,
 } from './store.js';
 import { TcpState } from './proto/tcp-state.js';
@@ -129,7 +132,7 @@ export class Conn implements CtHandle, TrackedConn<unknown> {
     own.id = st.u[s * R + O_ID]!;
     own.ecache = st.ecache(s);
     own.lastMark = st.u[s * R + O_LASTMARK]!;
-    own.flags = st.flags(s) & (F_ACCT | F_TSTAMP | F_ECACHE | F_CLASH_HIDDEN | F_RELEASED);
+    own.flags = st.flags(s) & (F_ACCT | F_TSTAMP | F_ECACHE | F_CLASH_HIDDEN | F_RELEASED | F_ZONE_ORIG | F_ZONE_REPLY);
     const x = st.extOf(s);
     if (x !== undefined) {
       own.x = x;
@@ -198,6 +201,27 @@ export class Conn implements CtHandle, TrackedConn<unknown> {
     const o = this.owner;
     if (o !== null) o.store.setZone(this.slot, v);
     else this.own!.zone = v;
+  }
+
+  /**
+   * The directions the zone applies to: 3 both (CT --zone, the default), 1 the original only
+   * (CT --zone-orig), 2 the reply only (CT --zone-reply); the other direction is in zone 0.
+   */
+  get zoneDir(): 1 | 2 | 3 {
+    const d = (this.getFlag(F_ZONE_ORIG) ? 1 : 0) | (this.getFlag(F_ZONE_REPLY) ? 2 : 0);
+    return d === 0 ? 3 : (d as 1 | 2);
+  }
+  set zoneDir(v: 1 | 2 | 3) {
+    this.setFlag(F_ZONE_ORIG, v === 1);
+    this.setFlag(F_ZONE_REPLY, v === 2);
+  }
+  /** Zone id and directions as one number (ConnStore.zoneSpec), for table lookups. */
+  get zoneSpec(): number {
+    return zoneSpecOf(this.zone, this.zoneDir);
+  }
+  /** The zone id of direction `dir` (nf_ct_zone_id). */
+  zoneOf(dir: 0 | 1): number {
+    return this.zoneDir & (1 << dir) ? this.zone : 0;
   }
 
   /** Virtual time (s) at which the entry times out. */

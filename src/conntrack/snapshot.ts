@@ -32,6 +32,8 @@ export interface ConnSnapshot {
   secmark: number;
   labels: number[];
   zone: number;
+  /** Directions the zone applies to (1 original, 2 reply, 3 both); absent in older snapshots: 3. */
+  zoneDir?: 1 | 2 | 3;
   helper: string | null;
   helperData: unknown;
   /** Index of the master connection in `conns`, or null. */
@@ -100,6 +102,7 @@ function connOut(c: Conn, index: Map<Conn, number>): ConnSnapshot {
     secmark: c.secmark,
     labels: Array.from(c.labels),
     zone: c.zone,
+    zoneDir: c.zoneDir,
     helper: c.helperName,
     helperData: toPlain(c.helperData, 'helper data'),
     master: c.master !== null ? indexOf(index, c.master) : null,
@@ -156,6 +159,7 @@ function connIn(s: ConnSnapshot, trackers: TrackerTable): Conn {
   c.secmark = s.secmark;
   c.labels.set(s.labels);
   c.zone = s.zone;
+  c.zoneDir = s.zoneDir ?? 3;
   c.helperName = s.helper;
   c.helperData = fromPlain(s.helperData);
   c.expiresAt = s.expiresAt;

@@ -49,6 +49,12 @@ export const F_INUSE = 1024;
 export const F_EXT = 2048;
 /** The expiry time was lowered from outside the table (Conn.expiresAt): it may be before the filing time. */
 export const F_EXP_LOWERED = 4096;
+/** The zone applies to the original direction only (CT --zone-orig, nft `ct original zone set`). */
+export const F_ZONE_ORIG = 8192;
+/** The zone applies to the reply direction only (CT --zone-reply). */
+export const F_ZONE_REPLY = 16384;
+/** Shift from the flags to the zone-direction bits of a zone spec (see zoneId). */
+const ZONE_DIR_SHIFT = 13;
 
 /** Words of TCP state per slot (record words O_TCP..). */
 export const TCP_WORDS = 16;
@@ -184,6 +190,19 @@ export class ConnStore {
   setZone(s: number, z: number): void {
     const o = s * R + O_ZE;
     this.u[o] = ((this.u[o]! & 0xffff0000) | (z & 0xffff)) >>> 0;
+  }
+  /**
+   * The zone as a spec: the id (bits 0-15) and, in bits 16-17, the one direction it applies to
+   * (1 original, 2 reply) or 0 for both (the kernel's struct nf_conntrack_zone id and dir).
+   */
+  zoneSpec(s: number): number {
+    const o = s * R;
+    return (this.u[o + O_ZE]! & 0xffff) | (((this.u[o + O_PF]! >>> (8 + ZONE_DIR_SHIFT)) & 3) << 16);
+  }
+  setZoneSpec(s: number, spec: number): void {
+    this.setZone(s, spec & 0xffff);
+    const o = s * R + O_PF;
+    this.u[o] = ((this.u[o]! & ~((F_ZONE_ORIG | F_ZONE_REPLY) << 8)) | (((spec >>> 16) & 3) << (8 + ZONE_DIR_SHIFT))) >>> 0;
   }
   ecache(s: number): number {
     return this.u[s * R + O_ZE]! >>> 16;
@@ -613,4 +632,19 @@ function peerFits(p: TcpPeer): boolean {
 /** An integer in [0, max]. */
 function fits(v: number, max: number): boolean {
   return v >= 0 && v <= max && Math.floor(v) === v;
+}
+
+/**
+ * nf_ct_zone_id: the zone id a spec (see ConnStore.zoneSpec) gives direction `dir` (0 original,
+ * 1 reply): its id when it applies to that direction, else the default zone 0.
+ */
+export function zoneId(spec: number, dir: number): number {
+  const d = spec >>> 16;
+  return d === 0 || (d & (1 << dir)) !== 0 ? spec & 0xffff : 0;
+}
+
+/** A zone spec from an id and the directions it applies to (1 original, 2 reply, 3 or 0 both). */
+export function zoneSpecOf(id: number, dirs: number): number {
+  const d = dirs & 3;
+  return (id & 0xffff) | (d === 3 ? 0 : d << 16);
 }

@@ -59,6 +59,8 @@ import {
   R,
   TcpStateView,
   tcpStateFits,
+  zoneId,
+  zoneSpecOf,
 } from './store.js';
 import { Verdict, type PacketInfo, type PacketOut, type TrackedConn, type Tracker } from './tracker.js';
 import { hashTupleKeyed, invertTuple, Tuple, tupleFromPacket, tuplesEqual } from './tuple.js';
@@ -74,6 +76,8 @@ export interface TableOptions {
 export interface TrackOptions {
   /** Zone from a CT template (raw table); 0 by default. */
   zone?: number;
+  /** Directions the template's zone applies to: 1 original, 2 reply, 3 both (default). */
+  zoneDir?: number;
   /** The raw table made the packet untracked (CT --notrack / NOTRACK / nft notrack). */
   notrack?: boolean;
   /** Helper a CT template assigns to a new connection (CT --helper / nft ct helper set). */
@@ -321,14 +325,14 @@ export class ConntrackTable implements SlotOwner {
     if (opts?.notrack) return this.untracked(r, 'notrack');
     if (pkt.family !== 4 && pkt.family !== 6) throw new Error('conntrack: track() needs an IPv4 or IPv6 packet');
     if (pkt.fragOffset > 0 || pkt.l4Off < 0) return this.invalid(r, 'no transport header (later fragment, or broken extension headers)');
-    const zone = opts?.zone ?? 0;
+    const zone = opts?.zoneDir === undefined ? (opts?.zone ?? 0) & 0xffff : zoneSpecOf(opts.zone ?? 0, opts.zoneDir);
     const tracker = this.trackerFor(pkt.proto);
     const icmpFamily = (pkt.family === 4 && pkt.proto === Proto.ICMP) || (pkt.family === 6 && pkt.proto === Proto.ICMPV6);
     if (icmpFamily && this.icmpStage(pkt, hook, zone, tracker, r)) return r;
     if (!tupleFromPacket(pkt, this.tuple, this.greLookup)) return this.invalid(r, `${tracker.name}: header too short for a tuple`);
-    const hash = this.hashOf(this.tuple, zone);
+    const hash = this.hashOf(this.tuple, zoneId(zone, 0));
     for (let repeats = 0; ; repeats++) {
-      const found = this.lookup(this.tuple, zone, hash);
+      const found = this.lookupBoth(this.tuple, zone, hash);
       let s: number;
       let dir: 0 | 1 = 0;
       if (found >= 0) {
@@ -459,7 +463,10 @@ export class ConntrackTable implements SlotOwner {
     conn.ecache |= bits;
   }
 
-  /** The confirmed connection with tuple `t` in either direction, or null. */
+  /**
+   * The confirmed connection with tuple `t` in either direction, or null. `zone` is a zone id, or
+   * a spec for a zone of one direction (Conn.zoneSpec), looked up as nf_conntrack_find_get does.
+   */
   get(t: CtTupleLike, zone = 0): Conn | null {
     const s = this.lookupLike(t, zone);
     return s < 0 ? null : this.handleOfSlot(s);
@@ -490,9 +497,9 @@ export class ConntrackTable implements SlotOwner {
    * flow and does not count.
    */
   tupleInUse(t: CtTupleLike, ignoring: Conn): boolean {
-    const zone = ignoring.zone;
+    const zone = ignoring.zoneSpec;
     const probe = this.probe.copyFrom(t);
-    const h = this.hashOf(probe, zone);
+    const h = this.hashOf(probe, zoneId(zone, 1));
     const ignoreSlot = this.slotOf(ignoring);
     const st = this.store;
     for (let n = this.heads[this.bucketOfHash(h)]!; n >= 0; n = st.i[(n >> 1) * R + O_CHAIN + (n & 1)]!) {
@@ -544,7 +551,7 @@ export class ConntrackTable implements SlotOwner {
     st.i[s * R + O_STATUS] = conn.status;
     st.u[s * R + O_MARK] = conn.mark;
     st.u[s * R + O_LASTMARK] = conn.lastMark;
-    st.setZone(s, conn.zone);
+    st.setZoneSpec(s, conn.zoneSpec);
     st.u[s * R + O_ID] = conn.id;
     st.setEcache(s, conn.ecache);
     st.f[s * FR + D_EXPIRES] = conn.expiresAt;
@@ -772,7 +779,7 @@ export class ConntrackTable implements SlotOwner {
     if (!tupleFromPacket(inner, this.inner, this.greLookup) || !invertTuple(this.scratch, this.inner)) {
       return this.icmpRefused(r, 'icmp error quoting a packet without a connection tuple');
     }
-    const found = this.lookup(this.scratch, zone, this.hashOf(this.scratch, zone));
+    const found = this.lookupBoth(this.scratch, zone, this.hashOf(this.scratch, zoneId(zone, 0)));
     if (found < 0) return this.icmpRefused(r, 'icmp error for no known connection');
     const foundDir = this.foundDir;
     const t = this.readTuple(found, foundDir, this.other);
@@ -815,7 +822,7 @@ export class ConntrackTable implements SlotOwner {
    */
   private initConntrack(t: Tuple, zone: number, now: number, helper: string | null, tracker: Tracker<unknown>, timeouts: ConntrackSettings | null): number {
     if (!invertTuple(this.scratch, t)) return NO_REPLY_TUPLE;
-    if (this.allocated + 1 > this.settings.max && !this.earlyDrop(t, zone, now)) {
+    if (this.allocated + 1 > this.settings.max && !this.earlyDrop(t, zoneId(zone, 0), now)) {
       if (!this.gcEarlyDrop) {
         this.gcEarlyDrop = true;
         this.gcEarlyDropSince = now;
@@ -827,16 +834,17 @@ export class ConntrackTable implements SlotOwner {
     const s = st.alloc();
     this.writeTuple(s, 0, t);
     this.writeTuple(s, 1, this.scratch);
-    st.setZone(s, zone);
     st.f[s * FR + D_CREATED] = now;
     let f = 0;
     if (set.acct) f |= F_ACCT;
     if (set.timestamp) f |= F_TSTAMP;
     if (set.events !== 0) f |= F_ECACHE;
     st.setFlags(s, f);
+    st.setZoneSpec(s, zone);
     st.u[s * R + O_ID] = this.nextId();
     this.allocated++;
-    const m = this.expectationLookup ? this.expectationLookup(t, zone, now) : null;
+    // nf_ct_find_expectation compares the master's zone id, whatever its directions.
+    const m = this.expectationLookup ? this.expectationLookup(t, zone & 0xffff, now) : null;
     if (m !== null) {
       st.i[s * R + O_STATUS] |= CtStatus.EXPECTED;
       const x = st.ext(s);
@@ -1017,7 +1025,8 @@ export class ConntrackTable implements SlotOwner {
     const st = this.store;
     if (st.i[(n >> 1) * R + O_HASH + (n & 1)] !== h) return false;
     const s = n >> 1;
-    if (st.zone(s) !== zone || (st.i[s * R + O_STATUS]! & CtStatus.CONFIRMED) === 0) return false;
+    const zs = st.zoneSpec(s);
+    if ((zs !== zone && zoneId(zs, n & 1) !== zoneId(zone, n & 1)) || (st.i[s * R + O_STATUS]! & CtStatus.CONFIRMED) === 0) return false;
     if (st.u[(n >> 1) * R + O_PORTS + (n & 1)] !== ((((t.sport & 0xffff) << 16) | (t.dport & 0xffff)) >>> 0) || st.proto(s) !== t.proto) return false;
     const w = t.words;
     const a = t.at;
@@ -1047,7 +1056,19 @@ export class ConntrackTable implements SlotOwner {
   /** lookup for a tuple from outside (any CtTupleLike). */
   private lookupLike(t: CtTupleLike, zone: number): number {
     const probe = this.probe.copyFrom(t);
-    return this.lookup(probe, zone, this.hashOf(probe, zone));
+    return this.lookupBoth(probe, zone, this.hashOf(probe, zoneId(zone, 0)));
+  }
+
+  /**
+   * The lookup of resolve_normal_ct / nf_conntrack_find_get for a zone spec: in the chain of the
+   * original direction's zone id (hash `h`), then, when the zone applies to one direction only,
+   * in the chain of the reply direction's.
+   */
+  private lookupBoth(t: Tuple, zone: number, h: number): number {
+    const found = this.lookup(t, zone, h);
+    if (found >= 0 || zone >>> 16 === 0) return found;
+    const rid = zoneId(zone, 1);
+    return rid === zoneId(zone, 0) ? -1 : this.lookup(t, zone, this.hashOf(t, rid));
   }
 
   /** Puts node `dir` of slot `s` (tuple hash `h`) at the head of `bucket`. */
@@ -1088,12 +1109,12 @@ export class ConntrackTable implements SlotOwner {
 
   private insert(s: number, now: number): number {
     const st = this.store;
-    const zone = st.zone(s);
+    const zone = st.zoneSpec(s);
     // hash[s * 2] is the original tuple's, noted when the packet looked it up (it cannot change since).
     const h0 = st.i[s * R + O_HASH]!;
     const orig = this.readTuple(s, 0, this.scratchA);
     const reply = this.readTuple(s, 1, this.scratchB);
-    const h1 = this.hashOf(reply, zone);
+    const h1 = this.hashOf(reply, zoneId(zone, 1));
     const hash = this.bucketOfHash(h0);
     const replyHash = this.bucketOfHash(h1);
     const maxChain = MIN_CHAINLEN + this.random.below(CHAINLEN_SPREAD);
@@ -1147,7 +1168,7 @@ export class ConntrackTable implements SlotOwner {
     if (this.trackerFor(this.store.proto(loser)).allowClash) {
       if (this.canMerge(winner, loser)) return this.merge(winner, loser, now);
       const reply = this.readTuple(loser, 1, this.scratchB);
-      const replyClash = this.scanChain(replyHash, h1, reply, this.store.zone(loser), Infinity);
+      const replyClash = this.scanChain(replyHash, h1, reply, this.store.zoneSpec(loser), Infinity);
       if (replyClash >= 0) {
         if (this.canMerge(replyClash, loser)) return this.merge(replyClash, loser, now);
       } else {
@@ -1163,13 +1184,15 @@ export class ConntrackTable implements SlotOwner {
   /** nf_ct_match / nf_ct_match_reverse: the same flow, in the same or the opposite orientation. */
   private canMerge(ct: number, loser: number): boolean {
     const st = this.store;
-    if (st.zone(ct) !== st.zone(loser)) return false;
+    const za = st.zoneSpec(ct);
+    const zb = st.zoneSpec(loser);
     const a0 = this.readTuple(ct, 0, this.scratchA).clone();
     const a1 = this.readTuple(ct, 1, this.scratchA).clone();
     const b0 = this.readTuple(loser, 0, this.scratchA).clone();
     const b1 = this.readTuple(loser, 1, this.scratchA).clone();
-    if (tuplesEqual(a0, b0) && tuplesEqual(a1, b1)) return true;
-    return tuplesEqual(a0, b1) && tuplesEqual(a1, b0);
+    // nf_ct_match: the same tuples and zone ids per direction; nf_ct_match_reverse: crossed.
+    if (tuplesEqual(a0, b0) && tuplesEqual(a1, b1) && zoneId(za, 0) === zoneId(zb, 0) && zoneId(za, 1) === zoneId(zb, 1)) return true;
+    return tuplesEqual(a0, b1) && tuplesEqual(a1, b0) && zoneId(za, 0) === zoneId(zb, 1) && zoneId(za, 1) === zoneId(zb, 0);
   }
 
   /** The packet continues on the identical entry already in the table; its bytes count there. */
@@ -1213,12 +1236,12 @@ export class ConntrackTable implements SlotOwner {
   /** Snapshot restore of a confirmed entry: hash (both directions unless a clash entry), list, queue. */
   private link(s: number): void {
     const st = this.store;
-    const zone = st.zone(s);
+    const zone = st.zoneSpec(s);
     if (!(st.flags(s) & F_CLASH_HIDDEN)) {
-      const h0 = this.hashOf(this.readTuple(s, 0, this.scratchA), zone);
+      const h0 = this.hashOf(this.readTuple(s, 0, this.scratchA), zoneId(zone, 0));
       this.hashNode(s, 0, this.bucketOfHash(h0), h0);
     }
-    const h1 = this.hashOf(this.readTuple(s, 1, this.scratchA), zone);
+    const h1 = this.hashOf(this.readTuple(s, 1, this.scratchA), zoneId(zone, 1));
     this.hashNode(s, 1, this.bucketOfHash(h1), h1);
     this.append(s);
     st.heapAdd(s);

@@ -29,6 +29,7 @@ export interface RecordedConn {
   mark: number;
   labels: number[];
   zone: number;
+  zoneDir?: 1 | 2 | 3;
   helper: string | null;
   id: number;
   refs: number;
@@ -86,6 +87,7 @@ export function recordEvent(ev: CtEvent): EventRecord {
       mark: c.mark,
       labels: Array.from(c.labels),
       zone: c.zone,
+      zoneDir: c.zoneDir,
       helper: c.helperName,
       id: c.id,
       refs: c.refs,
@@ -112,6 +114,7 @@ export function eventFromRecord(r: EventRecord, trackers: TrackerTable): CtEvent
   c.mark = s.mark;
   c.labels.set(s.labels);
   c.zone = s.zone;
+  c.zoneDir = s.zoneDir ?? 3;
   c.helperName = s.helper;
   c.id = s.id;
   c.refs = s.refs;

@@ -13,6 +13,7 @@
  */
 import type { Conn } from '../conntrack/conn.js';
 import type { CtAttrs } from '../format/ct-attrs.js';
+import { tupleZone } from '../format/ct-attrs.js';
 import { CtStatus } from '../netfilter/context.js';
 import { Proto } from '../packet/view.js';
 import { bit, CT_COMPARISON, Opt, type Addr, type NatTemplate, type Template, type TupleTemplate, type ValueMask } from './model.js';
@@ -74,8 +75,8 @@ function tupleMatches(t: Template, tt: TupleTemplate, conn: Conn, dir: 0 | 1, zo
   if (tt.src !== undefined && (tt.src.family !== tuple.family || !sameAddr(tuple.src, tt.src))) return false;
   if (tt.dst !== undefined && (tt.dst.family !== tuple.family || !sameAddr(tuple.dst, tt.dst))) return false;
   if (dir === 0 && t.origSrcGarbage) return false;
-  // ctkit's zones apply to both directions: a message never carries a direction's zone.
-  return zone === undefined || zone === 0;
+  // The tuple's zone (CTA_TUPLE_ZONE) counts as 0 when the message has none.
+  return zone === undefined || zone === (tupleZone(conn, dir) ?? 0);
 }
 
 /** cmp_meta: id, timeout, status, protocol states, zone. */

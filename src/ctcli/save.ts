@@ -10,7 +10,7 @@
  */
 import type { Conn } from '../conntrack/conn.js';
 import type { CtAttrs } from '../format/ct-attrs.js';
-import { toolAddr } from '../format/ct-attrs.js';
+import { toolAddr, tupleZone } from '../format/ct-attrs.js';
 import { Proto } from '../packet/view.js';
 import { natKinds } from './filter.js';
 import { handlerFor } from './protocols.js';
@@ -93,6 +93,10 @@ export function formatSave(a: CtAttrs, kind: SaveKind): string {
   if (a.timeout !== null) s += `-t ${a.timeout} `;
   s += statusPart(c.status);
   if (a.zone) s += `-w ${c.zone} `;
+  const zo = tupleZone(c, 0);
+  if (zo !== null) s += `--orig-zone ${zo} `;
+  const zr = tupleZone(c, 1);
+  if (zr !== null) s += `--reply-zone ${zr} `;
   s += addressPart(c);
   const h = handlerFor(c.protoNum);
   s += h ? `-p ${h.name} ${protoPart(a)}` : `-p ${c.protoNum} `;

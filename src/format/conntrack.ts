@@ -30,6 +30,7 @@ import {
   procAddr,
   toolAddr,
   toolProtoName,
+  tupleZone,
   type CtAttrs,
 } from './ct-attrs.js';
 
@@ -109,9 +110,13 @@ function formatText(a: CtAttrs, opts: CtFormatOptions): string {
   if (a.timeout !== null) s += `${a.timeout} `;
   if (a.state) s += `${c.protoStateName()} `;
   s += toolTuple(c.orig);
+  const zo = tupleZone(c, 0);
+  if (zo !== null) s += `zone-orig=${zo} `;
   if (a.counters) s += `packets=${c.origPackets} bytes=${c.origBytes} `;
   if (!(c.status & CtStatus.SEEN_REPLY)) s += '[UNREPLIED] ';
   s += toolTuple(c.reply);
+  const zr = tupleZone(c, 1);
+  if (zr !== null) s += `zone-reply=${zr} `;
   if (a.counters) s += `packets=${c.replyPackets} bytes=${c.replyBytes} `;
   s += assuredFlag(c.status);
   if (a.mark) s += `mark=${c.mark >>> 0} `;
@@ -171,13 +176,15 @@ export function formatProc(conn: Conn, now: number): string {
   s += `${remainingSeconds(conn.expiresAt, now)} `;
   s += procProtoText(conn);
   s += procTuple(conn, conn.orig);
+  if (conn.zoneDir === 1) s += `zone-orig=${conn.zone} `;
   if (conn.hasAcct) s += `packets=${conn.origPackets} bytes=${conn.origBytes} `;
   if (!(conn.status & CtStatus.SEEN_REPLY)) s += '[UNREPLIED] ';
   s += procTuple(conn, conn.reply);
+  if (conn.zoneDir === 2) s += `zone-reply=${conn.zone} `;
   if (conn.hasAcct) s += `packets=${conn.replyPackets} bytes=${conn.replyBytes} `;
   s += assuredFlag(conn.status);
   s += `mark=${conn.mark >>> 0} `;
-  s += `zone=${conn.zone} `;
+  if (conn.zoneDir === 3) s += `zone=${conn.zone} `;
   if (conn.hasTstamp) s += `delta-time=${Math.max(0, Math.floor(now - conn.tsStart))} `;
   return `${s}use=${conn.use + 1}`;
 }

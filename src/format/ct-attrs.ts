@@ -30,6 +30,7 @@ export interface CtAttrs {
   state: boolean;
   counters: boolean;
   mark: boolean;
+  /** CTA_ZONE: a zone other than 0 for both directions. */
   zone: boolean;
   /** Timestamp attribute: start set, and stop when the message carries one. */
   tstart: boolean;
@@ -49,7 +50,7 @@ export function dumpAttrs(conn: Conn, now: number): CtAttrs {
     state: conn.protoStateName() !== '',
     counters: conn.hasAcct,
     mark: true,
-    zone: conn.zone !== 0,
+    zone: conn.zone !== 0 && conn.zoneDir === 3,
     tstart: conn.hasTstamp,
     tstop: conn.hasTstamp && conn.tsStop !== 0,
     helper: conn.helperName !== null,
@@ -71,7 +72,7 @@ export function eventAttrs(ev: CtEvent): CtAttrs {
     state: c.protoStateName() !== '' && (destroy || (ev.bits & IPCT.PROTOINFO) !== 0),
     counters: destroy && c.hasAcct,
     mark: c.mark !== 0 || (ev.bits & IPCT.MARK) !== 0,
-    zone: c.zone !== 0,
+    zone: c.zone !== 0 && c.zoneDir === 3,
     tstart: destroy && c.hasTstamp,
     tstop: destroy && c.hasTstamp && c.tsStop !== 0,
     helper: !destroy && c.helperName !== null,
@@ -169,4 +170,12 @@ export function labelNames(conn: Conn, names: ReadonlyMap<number, string>): stri
     if (n !== undefined && n !== '') out.push(n);
   }
   return out;
+}
+
+/**
+ * The zone ctnetlink puts in a tuple (CTA_TUPLE_ZONE): a zone other than 0 that applies to that
+ * direction only (CT --zone-orig / --zone-reply); null when the tuple carries none.
+ */
+export function tupleZone(c: Conn, dir: 0 | 1): number | null {
+  return c.zone !== 0 && c.zoneDir === 1 << dir ? c.zone : null;
 }

@@ -9,7 +9,7 @@ import type { CtEvent } from '../conntrack/events.js';
 import type { CtTupleLike } from '../netfilter/context.js';
 import { CtStatus } from '../netfilter/context.js';
 import { Proto } from '../packet/view.js';
-import { deltaTime, dumpAttrs, eventAttrs, labelNames, l3Name, l3Num, nanoseconds, toolAddr, toolProtoName, type CtAttrs } from './ct-attrs.js';
+import { deltaTime, dumpAttrs, eventAttrs, labelNames, l3Name, l3Num, nanoseconds, toolAddr, toolProtoName, tupleZone, type CtAttrs } from './ct-attrs.js';
 import type { CtFormatOptions } from './conntrack.js';
 
 export const XML_HEADER = '<?xml version="1.0" encoding="utf-8"?>\n<conntrack>';
@@ -50,6 +50,8 @@ function tupleXml(a: CtAttrs, dir: 0 | 1): string {
   s += `<layer3 protonum="${l3Num(t.family)}" protoname="${l3Name(t.family)}">`;
   s += `<src>${toolAddr(t.family, t.src)}</src><dst>${toolAddr(t.family, t.dst)}</dst></layer3>`;
   s += `<layer4 protonum="${t.proto}" protoname="${toolProtoName(t.proto)}">${portsXml(t)}</layer4>`;
+  const z = tupleZone(c, dir);
+  if (z !== null) s += `<zone>${z}</zone>`;
   if (a.counters) {
     const p = dir === 0 ? c.origPackets : c.replyPackets;
     const b = dir === 0 ? c.origBytes : c.replyBytes;

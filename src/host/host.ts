@@ -97,7 +97,7 @@ export class Host {
     const engine: CtEngine = {
       track: (pkt, hook, now, o) => {
         const timeouts = o.timeoutPolicy === null ? null : this.timeoutSettings(o.timeoutPolicy, pkt.proto);
-        const r = ct.track(pkt, hook, now, { zone: o.zone, helper: o.helper, timeouts });
+        const r = ct.track(pkt, hook, now, { zone: o.zone, zoneDir: o.zoneDir, helper: o.helper, timeouts });
         return { state: r.drop ? 0 : r.state, dir: r.dir, conn: r.conn as PacketContext['ct'] & object, reason: r.reason };
       },
       confirm: (conn, now, dir) => ct.confirm(conn as Conn, now, dir),

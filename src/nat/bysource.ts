@@ -37,8 +37,12 @@ export class BySource {
     this.hasher = new HalfSipHash(k0, k1);
   }
 
-  /** Hash of a tuple's source part, protocol and zone (hash_by_src). */
+  /**
+   * Hash of a tuple's source part, protocol and zone (hash_by_src; `zone` a zone spec, see
+   * Conn.zoneSpec: a zone of one direction only hashes as zone 0).
+   */
   key(t: CtTupleLike, zone: number): number {
+    if (zone >>> 16 !== 0) zone = 0;
     const h = this.hasher.begin();
     h.word(t.src[0]!).word(t.src[1]!).word(t.src[2]!).word(t.src[3]!);
     h.word(t.sport & 0xffff);
@@ -50,7 +54,7 @@ export class BySource {
   insert(ext: NatExt): void {
     if (ext.inBySource) return;
     const c = ext.conn;
-    ext.srcKey = this.key(c.orig, c.zone);
+    ext.srcKey = this.key(c.orig, c.zoneSpec);
     const head = this.heads.get(ext.srcKey) ?? null;
     ext.srcPrev = null;
     ext.srcNext = head;

@@ -27,6 +27,7 @@
 import type { Conn } from '../conntrack/conn.js';
 import type { SeededRandom } from '../conntrack/hash.js';
 import { TcpCt, type TcpState } from '../conntrack/proto/tcp-state.js';
+import { zoneId } from '../conntrack/store.js';
 import type { ConntrackTable } from '../conntrack/table.js';
 import { invertTuple, Tuple, tuplesEqual } from '../conntrack/tuple.js';
 import { CtStatus } from '../netfilter/context.js';
@@ -92,7 +93,7 @@ export class TupleChooser {
           out.copyFrom(orig);
           return;
         }
-      } else if (this.findAppropriateSrc(orig, out, range, conn.zone) && !this.usedTuple(out, conn)) {
+      } else if (this.findAppropriateSrc(orig, out, range, conn.zoneSpec) && !this.usedTuple(out, conn)) {
         return;
       }
     }
@@ -132,10 +133,10 @@ export class TupleChooser {
     if (!this.usedTuple(t, conn)) return false;
     if (!conn.tracker.allowClash) return true;
     if (conn.status & USES_NAT) return true;
-    let hit = this.ct.find(t, conn.zone);
+    let hit = this.ct.find(t, conn.zoneSpec);
     if (hit === null) {
       if (!invertTuple(this.other, t)) return true;
-      hit = this.ct.find(this.other, conn.zone);
+      hit = this.ct.find(this.other, conn.zoneSpec);
       if (hit === null) return false;
     }
     if (hit.dir !== 1) return true;
@@ -155,7 +156,7 @@ export class TupleChooser {
     if (attemptsLeft > HARDER_THRESH || t.proto !== Proto.TCP || mine === null || mine.state !== TcpCt.SYN_SENT) {
       return this.ct.tupleInUse(this.reply, conn);
     }
-    const hit = this.ct.find(this.reply, conn.zone);
+    const hit = this.ct.find(this.reply, conn.zoneSpec);
     if (hit === null) return false;
     const old = hit.conn;
     if (hit.dir === 0 || old === conn) return true;
@@ -196,10 +197,11 @@ export class TupleChooser {
 
   /** find_appropriate_src: the mapping another connection from the same source already has. */
   private findAppropriateSrc(orig: Tuple, out: Tuple, range: NatRange, zone: number): boolean {
+    const zid = zoneId(zone, 0);
     for (let e = this.bysource.first(orig, zone); e !== null; e = e.srcNext) {
       const c = e.conn;
       const o = c.orig;
-      if (o.proto !== orig.proto || o.sport !== orig.sport || !sameWords(o.src, orig.src) || c.zone !== zone) continue;
+      if (o.proto !== orig.proto || o.sport !== orig.sport || !sameWords(o.src, orig.src) || c.zoneOf(0) !== zid) continue;
       if (!invertTuple(out, c.reply)) continue;
       out.dst.set(orig.dst);
       out.dport = orig.dport;

@@ -73,6 +73,8 @@ export interface CtHandle {
   /** 128 label bits, word 0 = bits 0..31. */
   readonly labels: Uint32Array;
   readonly zone: number;
+  /** The zone id of one direction (nf_ct_zone_id: 0 when the zone applies to the other only). */
+  zoneOf(dir: 0 | 1): number;
   /** Name of the helper attached ("ftp", ...), or null. */
   readonly helperName: string | null;
   /** Virtual time (seconds) at which the entry times out. */

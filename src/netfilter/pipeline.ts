@@ -21,7 +21,7 @@ import { Defragmenter, type Reassembled, fragment4, fragment6 } from './defrag.j
 
 /** What the pipeline needs of the conntrack table. */
 export interface CtEngine {
-  track(pkt: PacketView, hook: number, now: number, opts: { zone: number; helper: string | null; timeoutPolicy: string | null }): CtTrack;
+  track(pkt: PacketView, hook: number, now: number, opts: { zone: number; zoneDir: number; helper: string | null; timeoutPolicy: string | null }): CtTrack;
   /**
    * Confirm (dir 0, unconfirmed) and deliver cached events. Returns the connection the packet now
    * belongs to (another one when a clash was merged), or null: drop the packet.
@@ -483,7 +483,7 @@ export class Pipeline {
       ctx.ct = null;
       ctx.ctState = CtStateBit.UNTRACKED;
     } else {
-      const t = this.ct.track(ctx.pkt, ctx.hook, ctx.now, { zone: ctx.ctZone, helper: ctx.ctHelper, timeoutPolicy: ctx.ctTimeoutPolicy ?? null });
+      const t = this.ct.track(ctx.pkt, ctx.hook, ctx.now, { zone: ctx.ctZone, zoneDir: ctx.ctZoneDir ?? 3, helper: ctx.ctHelper, timeoutPolicy: ctx.ctTimeoutPolicy ?? null });
       if (t.state === 0) {
         res.ctstate = null;
         throw new Drop(t.reason || 'conntrack: table full');
@@ -504,9 +504,6 @@ export class Pipeline {
   private template(ctx: PacketContext): void {
     if (ctx.ctEvents) this.ct.setEventMask(ctx.ct!, ctx.ctEvents);
     if (ctx.ctExpEvents) this.ct.setExpEventMask(ctx.ct!, ctx.ctExpEvents);
-    if (ctx.ctZoneDir !== undefined && ctx.ctZoneDir !== 3) {
-      throw new Unsupported('CT --zone-orig / --zone-reply (zones for one direction) are not implemented by ctkit');
-    }
   }
 
   private natStep(ctx: PacketContext, res: PacketOutcome): void {

@@ -968,12 +968,20 @@ function setter(where: 'meta' | 'ct' | 'payload' | 'other', target: string, num:
           return Code.NEXT;
         };
       case 'zone':
+      case 'zone-orig':
+      case 'zone-reply': {
+        // nft_ct_set_zone_eval: a zone for both directions, or for the one named.
+        const dirs = target === 'zone' ? 3 : target === 'zone-orig' ? 1 : 2;
         return (ctx) => {
           const v = num(ctx);
           if (v < 0) return Code.BREAK;
-          if (ctx.ct === null) ctx.ctZone = v & 0xffff;
+          if (ctx.ct === null) {
+            ctx.ctZone = v & 0xffff;
+            ctx.ctZoneDir = dirs;
+          }
           return Code.NEXT;
         };
+      }
       case 'label':
         return (ctx) => {
           const v = num(ctx);

@@ -367,6 +367,10 @@ export function ctSelector(dir: 0 | 1 | null, key: string, family: 4 | 6 | 0): S
     const base = CT[key]!();
     return { ...base, text: `ct ${dir === 0 ? 'original' : 'reply'} ${key}` };
   }
+  if (dir !== null && key === 'zone') {
+    // nft_ct_get_eval: the zone id of that direction; `ct original zone set` makes a zone for one direction.
+    return ctNum(`ct ${dir === 0 ? 'original' : 'reply'} zone`, integerType(16), (ctx) => (ctx.ct ? ctx.ct.zoneOf(dir) : -1), dir === 0 ? 'zone-orig' : 'zone-reply');
+  }
   if (dir !== null) return null;
   const f = CT[key];
   return f ? f() : null;

@@ -72,6 +72,7 @@ export function fakeCt(over: Partial<CtHandle> & { state?: string } = {}): CtHan
     mark: over.mark ?? 0,
     labels: new Uint32Array(4),
     zone: over.zone ?? 0,
+    zoneOf: (dir: 0 | 1) => (over.zoneOf ? over.zoneOf(dir) : (over.zone ?? 0)),
     helperName: over.helperName ?? null,
     expiresAt: over.expiresAt ?? T0 + 100,
     master: over.master ?? null,

@@ -192,8 +192,15 @@ class Io:
                     return [l for l in open(p).read().splitlines() if l.strip()]
                 except OSError:
                     return []
+            # insert_failed summed over the CPUs: a packet that passed postrouting but
+            # was dropped at confirmation (a clash) shows there.
+            failed = 0
+            stat = lines("/proc/net/stat/nf_conntrack")
+            if stat:
+                col = stat[0].split().index("insert_failed")
+                failed = sum(int(l.split()[col], 16) for l in stat[1:])
             emit({"ev": "proc", "conntrack": lines("/proc/net/nf_conntrack"),
-                  "expect": lines("/proc/net/nf_conntrack_expect")})
+                  "expect": lines("/proc/net/nf_conntrack_expect"), "insert_failed": failed})
         elif op == "ctdummy":
             e1, e2 = self.ct.dummy()
             emit({"ev": "sent", "mono": time.monotonic(), "errors": [e1, e2]})

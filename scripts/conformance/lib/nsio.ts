@@ -28,6 +28,7 @@ interface Answer {
   msg?: string;
   conntrack?: string[];
   expect?: string[];
+  insert_failed?: number;
 }
 
 const HELPER = join(dirname(fileURLToPath(import.meta.url)), 'nsio.py');
@@ -115,9 +116,9 @@ export class NsIo {
   }
 
   /** The router's /proc/net/nf_conntrack and nf_conntrack_expect lines. */
-  async proc(): Promise<{ conntrack: string[]; expect: string[] }> {
+  async proc(): Promise<{ conntrack: string[]; expect: string[]; insertFailed: number }> {
     const a = await this.command({ op: 'proc' });
-    return { conntrack: a.conntrack ?? [], expect: a.expect ?? [] };
+    return { conntrack: a.conntrack ?? [], expect: a.expect ?? [], insertFailed: a.insert_failed ?? 0 };
   }
 
   /** The frames received since the last call. */

@@ -218,6 +218,8 @@ export class Oracle {
   private iptText = new Map<string, string>();
   private startCounters = new Map<string, number>();
   private mono0: number | null = null;
+  /** The router's conntrack insert_failed count after the last packet (null before the first). */
+  private insertFailed: number | null = null;
   private perf0: number | null = null;
   readonly results: StepRecord[] = [];
 
@@ -382,6 +384,7 @@ export class Oracle {
     const staleTrace = this.trace.take();
     const staleEvents = this.ev.take();
     const staleExpect = this.evx.take();
+    if (this.insertFailed === null) this.insertFailed = (await this.io.proc()).insertFailed;
     const at = s.at === null || this.mono0 === null ? null : this.mono0 + s.at;
     let mono: number;
     if (s.kind === 'in') {
@@ -402,7 +405,17 @@ export class Oracle {
     const [traceLines, eventLines] = await Promise.all([this.traceBarrier(), this.eventBarrier()]);
     const rec = this.analyse(s, mono, [...staleEvents, ...eventLines], staleExpect, traceLines);
     if (staleTrace.length) rec.warnings.push(`${staleTrace.length} trace line(s) arrived between packets (late trace of the previous packet?)`);
-    rec.conntrack = (await this.io.proc()).conntrack.map((l) => l.split(/\s+/).join(' '));
+    const proc = await this.io.proc();
+    rec.conntrack = proc.conntrack.map((l) => l.split(/\s+/).join(' '));
+    // The verdict probe runs at postrouting priority 500, before conntrack confirms the entry: a
+    // packet dropped at confirmation (a clash nf_ct_resolve_clash could not resolve) passed it.
+    const failedBefore = this.insertFailed;
+    this.insertFailed = proc.insertFailed;
+    if (proc.insertFailed > failedBefore && (rec.verdict === 'FORWARDED' || rec.verdict === 'SENT') && !rec.out.some((o) => !o.gen)) {
+      rec.verdict = 'DROPPED';
+      rec.warnings = rec.warnings.filter((w) => w !== 'passed postrouting but no frame of it was seen');
+      rec.warnings.push('dropped at conntrack confirmation (insert_failed rose): verdict DROPPED');
+    }
     this.results.push(rec);
     return rec;
   }
