@@ -25,6 +25,7 @@ import { RulesetError } from '../rules/errors.js';
 import { NftError } from '../nft/lexer.js';
 import { NftChainError } from '../nft/chains.js';
 import { ReplayError, Replayer, type PacketResult } from '../replay/replay.js';
+import { JsonlEncoder } from '../replay/jsonl.js';
 import { Unsupported } from '../netfilter/pipeline.js';
 import { CliError, registerKnownError, runAction } from './errors.js';
 import { fileChunks, Output } from './io.js';
@@ -140,6 +141,7 @@ export async function replayFile(capture: string, o: ReplayCliOptions, stdout: O
     throw e;
   }
   const jsonl = o.jsonl ? new FileSink(o.jsonl) : null;
+  const lines = new JsonlEncoder();
   const events = o.events ? new FileSink(o.events) : null;
   let eventLines = '';
   let eventTime = 0;
@@ -160,13 +162,21 @@ export async function replayFile(capture: string, o: ReplayCliOptions, stdout: O
   const drain = async (): Promise<void> => {
     for (let p = reader.next(); p !== null; p = reader.next()) {
       eventTime = p.time;
-      const r = replayer.feed(p);
+      let r: PacketResult | null = null;
+      if (jsonl) {
+        const hr = replayer.feedJsonl(p, lines);
+        human.tally(p, hr.verdict, hr.verdict === 'DROPPED' ? hr.dropReason : undefined, hr.ctstate);
+        if (pcap || human.active) r = replayer.resultOf(hr);
+        if (lines.length >= 1 << 16) await jsonl.writeBytes(lines.take());
+      } else {
+        r = replayer.feed(p);
+        human.tally(p, r.verdict, r.why, r.ctstate);
+      }
       n++;
       lastTime = Math.max(lastTime, p.time);
-      await flushEvents();
-      if (jsonl) await jsonl.write(`${JSON.stringify(r)}\n`);
-      if (pcap) await pcap.write(p, r);
-      await human.packet(p, r);
+      if (eventLines) await flushEvents();
+      if (pcap) await pcap.write(p, r!);
+      if (human.active) await human.packet(p, r!);
     }
     bar?.update(reader.position);
   };
@@ -187,6 +197,7 @@ export async function replayFile(capture: string, o: ReplayCliOptions, stdout: O
   if (o.saveTable) writeTable(o.saveTable, replayer.host.conntrack, lastTime, fin.expect);
   if (o.conntrack) await writeWhole(o.conntrack, fin.conntrack);
   if (o.expect) await writeWhole(o.expect, fin.expect);
+  if (jsonl) await jsonl.writeBytes(lines.take());
   await jsonl?.close();
   await pcap?.close();
   await human.summary(fin.conntrack, replayer);
@@ -292,13 +303,22 @@ class HumanTrace {
     private readonly perPacket: boolean,
   ) {}
 
-  async packet(p: CapturedPacket, r: PacketResult): Promise<void> {
-    bump(this.verdicts, r.verdict);
-    if (r.verdict === 'DROPPED') bump(this.drops, r.why ?? 'unknown');
-    bump(this.states, r.ctstate ?? 'none');
+  /** True when each packet gets its lines (not -q). */
+  get active(): boolean {
+    return this.perPacket;
+  }
+
+  /** Counts a packet for the summary. */
+  tally(p: CapturedPacket, verdict: string, why: string | undefined, ctstate: string | null): void {
+    bump(this.verdicts, verdict);
+    if (verdict === 'DROPPED') bump(this.drops, why || 'unknown');
+    bump(this.states, ctstate ?? 'none');
     if (this.first < 0) this.first = p.time;
     this.last = p.time;
-    if (!this.perPacket) return;
+  }
+
+  /** The packet's lines (after tally). */
+  async packet(p: CapturedPacket, r: PacketResult): Promise<void> {
     const t = (p.time - this.first).toFixed(6);
     const where = r.iface ?? pc.dim('local');
     const decode = summarize(decodeFrame(this.view, p.data, p.linktype));

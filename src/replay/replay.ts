@@ -21,9 +21,10 @@ import { iptablesList, iptablesSave, ruleSpecText } from '../format/iptables.js'
 import { formatNftRuleset } from '../format/nft.js';
 import { loadIptables } from '../rules/parse.js';
 import { createNat } from '../nat/index.js';
-import { asHelperNat, createHelpers, subnetBroadcastMask } from '../helpers/index.js';
+import { asHelperNat, createHelpers, routeHops, subnetBroadcastMask } from '../helpers/index.js';
 import { loadNft } from '../nft/load.js';
 import { nftBaseChains } from '../nft/chains.js';
+import type { JsonlEncoder } from './jsonl.js';
 
 export interface ReplayOptions {
   /** HOST.json: its text, the parsed JSON object, or a HostConfig. */
@@ -119,23 +120,48 @@ export class Replayer {
       sysctl: opts.sysctl,
       nat: createNat,
       traceEvaluation: opts.traceEvaluation,
-      helpers: (ct, host, nat) => createHelpers(ct, { nat: asHelperNat(nat), broadcastMask: subnetBroadcastMask(host.routing.interfaces) }),
+      helpers: (ct, host, nat) =>
+        createHelpers(ct, { nat: asHelperNat(nat), broadcastMask: subnetBroadcastMask(host.routing.interfaces), route: routeHops(host.routing) }),
     });
   }
 
   /** Replays one capture record. */
   feed(rec: CapturedPacket): PacketResult {
-    const i = this.index++;
+    const r = this.run(rec);
+    return toResult(this.index - 1, this.lastIface, r);
+  }
+
+  /**
+   * Replays one capture record and appends its --jsonl line to `out` (the same text as
+   * `JSON.stringify(feed(rec))`, without building the result); returns the host's result.
+   */
+  feedJsonl(rec: CapturedPacket, out: JsonlEncoder): HostResult {
+    const r = this.run(rec);
+    out.line(this.index - 1, this.lastIface, r);
+    return r;
+  }
+
+  /** The contract's record of the packet fed last, from the host's result feedJsonl returned. */
+  resultOf(r: HostResult): PacketResult {
+    return toResult(this.index - 1, this.lastIface, r);
+  }
+
+  private lastIface: string | null = null;
+
+  private run(rec: CapturedPacket): HostResult {
+    this.index++;
     const now = rec.time;
     this.lastTime = Math.max(this.lastTime, now);
     if (rec.direction === 'out') {
-      return toResult(i, null, this.host.send(rec.data, rec.linktype, now));
+      this.lastIface = null;
+      return this.host.send(rec.data, rec.linktype, now);
     }
     const iface = rec.ifName ?? this.opts.defaultIface;
     if (!iface) {
       throw new ReplayError(`${this.opts.files?.capture ?? 'capture'}: packet ${rec.index} names no interface (use --in IFACE for a classic pcap)`);
     }
-    return toResult(i, iface, this.host.receive(rec.data, rec.linktype, iface, now));
+    this.lastIface = iface;
+    return this.host.receive(rec.data, rec.linktype, iface, now);
   }
 
   /**
