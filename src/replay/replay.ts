@@ -21,7 +21,7 @@ import { iptablesList, iptablesSave, ruleSpecText } from '../format/iptables.js'
 import { formatNftRuleset } from '../format/nft.js';
 import { loadIptables } from '../rules/parse.js';
 import { createNat } from '../nat/index.js';
-import { asHelperNat, createHelpers, routeHops, subnetBroadcastMask } from '../helpers/index.js';
+import { asHelperNat, createHelpers, subnetBroadcastMask } from '../helpers/index.js';
 import { loadNft } from '../nft/load.js';
 import { nftBaseChains } from '../nft/chains.js';
 import type { JsonlEncoder } from './jsonl.js';
@@ -121,7 +121,7 @@ export class Replayer {
       nat: createNat,
       traceEvaluation: opts.traceEvaluation,
       helpers: (ct, host, nat) =>
-        createHelpers(ct, { nat: asHelperNat(nat), broadcastMask: subnetBroadcastMask(host.routing.interfaces), route: routeHops(host.routing) }),
+        createHelpers(ct, { nat: asHelperNat(nat), broadcastMask: subnetBroadcastMask(host.routing.interfaces) }),
     });
   }
 
