@@ -10,7 +10,7 @@
  */
 import { ConntrackTable } from '../conntrack/table.js';
 import type { Conn } from '../conntrack/conn.js';
-import { type CtEvent, eventType, IPCT } from '../conntrack/events.js';
+import { type CtEvent, IPCT } from '../conntrack/events.js';
 import { tcpSetClosing, type TcpState } from '../conntrack/proto/tcp.js';
 import type { TrackedConn } from '../conntrack/tracker.js';
 import { formatConntrackList, formatEvent } from '../format/conntrack.js';
@@ -103,8 +103,15 @@ export class Host {
       confirm: (conn, now, dir) => ct.confirm(conn as Conn, now, dir),
       discard: (conn) => ct.discard(conn as Conn),
       isConfirmed: (conn) => (conn as Conn).confirmed,
-      setEventMask: (conn, mask) => this.eventMasks.set(conn, mask),
-      setExpEventMask: (conn, mask) => this.expEventMasks.set(conn, mask),
+      setEventMask: (conn, mask) => {
+        if (!this.templateEvents()) return;
+        this.eventMasks.set(conn, mask);
+        // With nf_conntrack_events=0 only a template's mask gives a connection an event cache.
+        (conn as Conn).hasEcache = true;
+      },
+      setExpEventMask: (conn, mask) => {
+        if (this.templateEvents()) this.expEventMasks.set(conn, mask);
+      },
       setClosing: (conn, now) => {
         const c = conn as Conn;
         if (!c.confirmed || c.orig.proto !== Proto.TCP) return;
@@ -136,15 +143,24 @@ export class Host {
     if (nat) this.pipeline.confirmHooks.push((ctx) => nat.adjustSequence(ctx));
   }
 
-  /** A conntrack event, reported unless the connection's CT --ctevents mask leaves out all its bits. */
+  /**
+   * Whether CT --ctevents / --expevents masks take effect: the CT template gets its event cache
+   * (nf_ct_ecache_ext_add) when the rule is loaded, which nf_conntrack_events=2 (the default: only
+   * while someone listens) skips, rules being loaded before any listener exists; with 1, and with
+   * 0 (a template's mask overrides the sysctl), the masks apply.
+   */
+  private templateEvents(): boolean {
+    return this.sysctl.conntrack.events !== 2;
+  }
+
+  /**
+   * A conntrack event. A CT --ctevents mask decides whether it is delivered at all
+   * (nf_ct_deliver_cached_events: some of its bits in the mask); delivered, it carries every
+   * bit cached for it.
+   */
   private onCtEvent(ev: CtEvent): void {
     const mask = this.eventMasks.get(ev.conn);
-    if (mask !== undefined) {
-      const bits = ev.bits & mask;
-      const type = eventType(bits);
-      if (type === null) return;
-      ev = { ...ev, bits, type };
-    }
+    if (mask !== undefined && (ev.bits & mask) === 0) return;
     this.pendingEvents.push(formatEvent(ev));
   }
 

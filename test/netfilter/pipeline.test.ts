@@ -226,17 +226,27 @@ test('with traceEvaluation every rule tried is listed, and LOG lines come back w
   assert.match(dropped.dropReason, /filter FORWARD policy/);
 });
 
-test('CT --ctevents keeps only the listed events for the connection', () => {
+test('CT --ctevents: with nf_conntrack_events=1 the mask decides whether an event is delivered (with all its bits); with the default 2 it is ignored', () => {
+  // Recorded: r_ct_ctevents_1 (events=1), r_ct_ctevents_2 (events=2).
   const rules = (target: string) =>
     ['*raw', ':PREROUTING ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', `-A PREROUTING -p udp -j CT ${target}`, 'COMMIT', ''].join('\n');
-  const h = new Host(parseHostConfig(HOST), { chains: iptablesBaseChains(parseIptables(rules('--ctevents new,destroy'), { file: 'r' })), seed: 1 });
+  const on = { 'net.netfilter.nf_conntrack_events': 1 };
+  const h = new Host(parseHostConfig(HOST), { chains: iptablesBaseChains(parseIptables(rules('--ctevents new,destroy'), { file: 'r' })), seed: 1, sysctl: on });
   const q = ipv4({ src: '10.0.1.100', dst: '10.0.2.100', payload: udp({ sport: 5000, dport: 53, payload: 'q' }) });
   const a = ipv4({ src: '10.0.2.100', dst: '10.0.1.100', payload: udp({ sport: 53, dport: 5000, payload: 'a' }) });
   assert.equal(h.receive(q, LinkType.RAW, 'r_cli', T0).events.length, 1);
   assert.deepEqual(h.receive(a, LinkType.RAW, 'r_srv', T0 + 0.01).events, []); // the UPDATE (reply seen) is masked
-  const plain = new Host(parseHostConfig(HOST), { seed: 1 });
-  plain.receive(q, LinkType.RAW, 'r_cli', T0);
-  assert.equal(plain.receive(a, LinkType.RAW, 'r_srv', T0 + 0.01).events.length, 1);
+  // A mask without `new`: the first packet's event still goes out (its bits include others of the mask), as [NEW].
+  const tcpRules = ['*raw', ':PREROUTING ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', '-A PREROUTING -p tcp -j CT --ctevents assured,protoinfo', 'COMMIT', ''].join('\n');
+  const t = new Host(parseHostConfig(HOST), { chains: iptablesBaseChains(parseIptables(tcpRules, { file: 'r' })), seed: 1, sysctl: on });
+  const syn = ipv4({ src: '10.0.1.100', dst: '10.0.2.100', payload: tcp({ sport: 40000, dport: 80, seq: 1, flags: 'S', win: 64240 }) });
+  const ev = t.receive(syn, LinkType.RAW, 'r_cli', T0).events;
+  assert.equal(ev.length, 1);
+  assert.match(ev[0]!, /^ +\[NEW\] tcp +6 120 SYN_SENT /);
+  // The default (2): the rules were loaded before anyone listened, the template has no mask.
+  const dflt = new Host(parseHostConfig(HOST), { chains: iptablesBaseChains(parseIptables(rules('--ctevents new,destroy'), { file: 'r' })), seed: 1 });
+  dflt.receive(q, LinkType.RAW, 'r_cli', T0);
+  assert.equal(dflt.receive(a, LinkType.RAW, 'r_srv', T0 + 0.01).events.length, 1);
 });
 
 test('-j TRACE in raw traces the rest of that packet\'s way', () => {
