@@ -125,6 +125,25 @@ test('conntrack: states, NAT pseudo-states, direction, tuple fields, status, exp
   assert.equal(matchOf('-m state --state n,est').save(), '-m state --state NEW,ESTABLISHED');
 });
 
+test('connlabel: a label bit of the connection, --set sets it, no connection matches only negated (r_ct_label_1)', () => {
+  const ct = fakeCt();
+  assert.equal(m('-m connlabel --label 3', syn, { ct }), false);
+  assert.equal(m('-m connlabel ! --label 3', syn, { ct }), true);
+  assert.equal(m('-m connlabel --label 3 --set', syn, { ct }), true);
+  assert.equal(ct.labels[0], 8);
+  assert.equal(m('-m connlabel --label 3', syn, { ct }), true);
+  assert.equal(m('-m connlabel --label 0x41 --set', syn, { ct }), true);
+  assert.equal(ct.labels[2], 2);
+  assert.equal(m('-m connlabel --label 3', syn, { ct: null }), false);
+  assert.equal(m('-m connlabel ! --label 3 --set', syn, { ct: null }), true);
+  assert.equal(matchOf('-m connlabel ! --label 010 --set').save(), '-m connlabel ! --label "8" --set');
+  assert.equal(matchOf('-m connlabel --label 127').list(), ' connlabel 127');
+  assert.equal(matchOf('-m connlabel ! --label 16 --set').list(), ' connlabel ! 16 set');
+  assert.throws(() => matchOf('-m connlabel --label 128'), /out of range/);
+  assert.throws(() => matchOf('-m connlabel --label foo'), /label 'foo' not found or invalid value/);
+  assert.throws(() => matchOf('-m connlabel --set'), /option "--label" must be specified/);
+});
+
 test('mark, connmark, helper (of the master connection)', () => {
   assert.equal(m('-m mark --mark 0x5/0xf', syn, { mark: 0x15 }), true);
   assert.equal(m('-m mark ! --mark 0', syn, { mark: 0 }), false);

@@ -25,6 +25,7 @@ import { hlTargetExt, ttlTargetExt } from './ttl-target.js';
 import { u32Match } from './u32.js';
 import { commentMatch } from './comment.js';
 import { connmarkTarget } from './connmark-target.js';
+import { connlabelMatch } from './connlabel.js';
 import { connmarkMatch } from './connmark.js';
 import { conntrackMatch, stateMatch } from './conntrack.js';
 import { ctTarget, notrackTarget } from './ct-target.js';
@@ -55,6 +56,7 @@ const MATCHES: readonly MatchExtension[] = [
   addrtypeMatch,
   commentMatch,
   connlimitMatch,
+  connlabelMatch,
   connmarkMatch,
   conntrackMatch,
   dscpMatch,
@@ -116,7 +118,7 @@ const MATCH_ALIASES: Readonly<Record<string, string>> = { icmpv6: 'icmp6', 'ipv6
 
 /** iptables 1.8.9 extensions the engine does not implement (for a precise error). */
 const KNOWN_UNIMPLEMENTED_MATCHES = [
-  'ah', 'bpf', 'cgroup', 'cluster', 'connbytes', 'connlabel', 'cpu', 'dccp', 'devgroup', 'dst', 'esp', 'eui64',
+  'ah', 'bpf', 'cgroup', 'cluster', 'connbytes', 'cpu', 'dccp', 'devgroup', 'dst', 'esp', 'eui64',
   'frag', 'hbh', 'ipcomp', 'ipv6header', 'ipvs', 'mh', 'nfacct', 'osf', 'physdev', 'policy', 'rateest', 'realm',
   'rpfilter', 'rt', 'socket', 'srh', 'time',
 ];
