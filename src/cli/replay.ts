@@ -194,7 +194,7 @@ export async function replayFile(capture: string, o: ReplayCliOptions, stdout: O
   const fin = replayer.finish();
   await flushEvents();
   await events?.close();
-  if (o.saveTable) writeTable(o.saveTable, replayer.host.conntrack, lastTime, fin.expect);
+  if (o.saveTable) writeTable(o.saveTable, replayer.host.conntrack, lastTime, fin.expectAll);
   if (o.conntrack) await writeWhole(o.conntrack, fin.conntrack);
   if (o.expect) await writeWhole(o.expect, fin.expect);
   if (jsonl) await jsonl.writeBytes(lines.take());

@@ -70,11 +70,14 @@ export function formatExpect(table: ExpectationTable, exp: Expectation, now: num
   return expectText(exp, table.remaining(exp, now));
 }
 
-/** `conntrack -L expect` for the whole table. */
-export function formatExpectList(table: ExpectationTable, now: number): string[] {
+/**
+ * `conntrack -L expect` for the whole table, or for one family (the tool asks the kernel for
+ * IPv4 expectations only unless given -f).
+ */
+export function formatExpectList(table: ExpectationTable, now: number, family: 0 | 4 | 6 = 0): string[] {
   table.expire(now);
   const out: string[] = [];
-  for (const e of table) out.push(formatExpect(table, e, now));
+  for (const e of table) if (family === 0 || e.tuple.family === family) out.push(formatExpect(table, e, now));
   return out;
 }
 

@@ -17,7 +17,7 @@ import type { ConntrackTable } from '../conntrack/table.js';
 import { formatExpectEvent, formatExpectList } from '../format/expect.js';
 import { CtStateBit, type PacketContext } from '../netfilter/context.js';
 import { HELPERS, helperByName } from './registry.js';
-import { CtInfo, type HelpCall, type HelperNat, type HelperOptions, type HelperServices } from './types.js';
+import { CtInfo, type HelpCall, type HelperNat, type HelperOptions, type HelperServices, type RouteFn } from './types.js';
 
 /** What the engine needs of the host it runs in. */
 export interface HelperHost {
@@ -31,6 +31,8 @@ export interface HelperHost {
    * a broadcast address and those helpers expect nothing.
    */
   broadcastMask?: (dev: string, daddr: number) => number;
+  /** The output route to an address (the H.323 helper's callforward_filter); without it that filter is an error. */
+  route?: RouteFn | null;
 }
 
 /** Salt of the helpers' random source (distinct from the table's and NAT's). */
@@ -48,6 +50,9 @@ export const DEFAULT_OPTIONS: Readonly<Required<HelperOptions>> = {
   netbiosNsTimeout: 3,
   snmpTimeout: 30,
   amandaTimeout: 300,
+  h323DefaultRrqTtl: 300,
+  h323GkroutedOnly: 1,
+  h323CallforwardFilter: true,
 };
 
 export class HelperEngine {
@@ -69,6 +74,7 @@ export class HelperEngine {
       random: new SeededRandom(table.seed, RANDOM_SALT),
       options,
       broadcastMask: host.broadcastMask ?? (() => 0),
+      route: host.route ?? null,
     };
     this.call = { ctx: null as unknown as PacketContext, conn: null as unknown as Conn, dir: 0, ctinfo: CtInfo.NEW, svc: this.svc };
     table.onRemove((conn) => this.destroyed(conn));
@@ -89,9 +95,9 @@ export class HelperEngine {
     this.expectations.expire(now);
   }
 
-  /** `conntrack -L expect` lines at `now`. */
-  listExpect(now: number): string[] {
-    return formatExpectList(this.expectations, now);
+  /** `conntrack -L expect` lines at `now` (of one family, or all: 0). */
+  listExpect(now: number, family: 0 | 4 | 6 = 0): string[] {
+    return formatExpectList(this.expectations, now, family);
   }
 
   /** Subscribes to expectation events as `conntrack -E expect` prints them; returns the unsubscribe function. */
@@ -106,7 +112,9 @@ export class HelperEngine {
     const name = conn.helperName!;
     const def = helperByName(name);
     if (def === null) throw new Error(`conntrack helper "${name}" does not exist (a rule should not have been able to assign it)`);
-    if (!def.protos.includes(conn.protoNum) || !def.families.includes(conn.family)) {
+    // An expectation may give a helper to a connection of another protocol than the ones rules
+    // can give it to (H.323's H.245, registered for UDP, helps the TCP H.245 connection).
+    if (conn.master === null && (!def.protos.includes(conn.protoNum) || !def.families.includes(conn.family))) {
       throw new Error(`conntrack helper "${name}" is not registered for IPv${conn.family} protocol ${conn.protoNum}`);
     }
     if (conn.helperData === null) conn.helperData = def.createData();

@@ -1,9 +1,10 @@
 /**
  * Conntrack helpers and expectations: the kernel's application-layer helpers (ftp, tftp, sip,
- * irc, pptp, amanda, sane, netbios-ns, snmp) run on the connections rules attach them to, and
- * the expectations they register make the connections they announce RELATED.
+ * irc, pptp, amanda, sane, netbios-ns, snmp, H.323's RAS / Q.931 / H.245) run on the
+ * connections rules attach them to, and the expectations they register make the connections
+ * they announce RELATED.
  *
- *   const helpers = createHelpers(ct, { nat: asHelperNat(nat), broadcastMask: subnetBroadcastMask(ifaces) });
+ *   const helpers = createHelpers(ct, { nat: asHelperNat(nat), broadcastMask: subnetBroadcastMask(ifaces), route: routeHops(routing) });
  *   pipeline.confirmHooks.push(helpers.confirmHook);       // before NAT's sequence adjustment
  *   helpers.onExpectEvent((line) => expLines.push(line));  // `conntrack -E expect` lines
  *   helpers.expire(now);                                    // time advances: before the table's expiry
@@ -19,7 +20,8 @@ import type { HelperNat } from './types.js';
 export { DEFAULT_OPTIONS, HelperEngine, type HelperHost } from './engine.js';
 export { findHelper, helperByName, helperRefusal, HELPERS, knownHelpers } from './registry.js';
 export { subnetBroadcastMask, type BroadcastIface } from './broadcast.js';
-export type { HelperDef, HelperNat, HelperOptions, HelperServices, HelpCall } from './types.js';
+export { routeHops, type RouteLookupTable } from './h323.js';
+export type { HelperDef, HelperNat, HelperOptions, HelperServices, HelpCall, RouteFn, RouteHop } from './types.js';
 export { CtInfo } from './types.js';
 export { Expectation, ExpectationTable, ExpectFlag, type ExpectEvent, type ExpectPolicy } from '../conntrack/expect.js';
 export { formatExpect, formatExpectEvent, formatExpectList, formatExpectProc } from '../format/expect.js';

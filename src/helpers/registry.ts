@@ -7,6 +7,7 @@
  */
 import { amandaHelper } from './amanda.js';
 import { ftpHelper } from './ftp.js';
+import { h245Helper, q931Helper, rasHelper } from './h323.js';
 import { ircHelper } from './irc.js';
 import { netbiosNsHelper, snmpHelper } from './broadcast.js';
 import { pptpHelper } from './pptp.js';
@@ -26,6 +27,9 @@ export const HELPERS: readonly HelperDef[] = [
   saneHelper,
   netbiosNsHelper,
   snmpHelper,
+  rasHelper,
+  q931Helper,
+  h245Helper,
 ];
 
 const BY_NAME = new Map(HELPERS.map((h) => [h.name, h] as const));

@@ -50,7 +50,21 @@ export interface HelperServices {
    * `daddr` (host order), or 0 when there is none (the broadcast helpers' in_dev walk).
    */
   readonly broadcastMask: (dev: string, daddr: number) => number;
+  /**
+   * The output route to `dst` (ip_route_output_key): its device and next hop (the gateway, else
+   * `dst`), or null when there is none (unreachable); null when the host gave no routes.
+   */
+  readonly route: RouteFn | null;
 }
+
+/** An output route: the device and the next hop. */
+export interface RouteHop {
+  readonly dev: string;
+  readonly nexthop: ArrayLike<number>;
+}
+
+/** Output route lookup by destination (family, address words as tuples hold them). */
+export type RouteFn = (family: 4 | 6, dst: ArrayLike<number>) => RouteHop | null;
 
 /** Module parameters of the helpers (their kernel defaults when left out). */
 export interface HelperOptions {
@@ -69,6 +83,10 @@ export interface HelperOptions {
   snmpTimeout?: number;
   /** nf_conntrack_amanda `master_timeout`. */
   amandaTimeout?: number;
+  /** nf_conntrack_h323 `default_rrq_ttl` (seconds), `gkrouted_only` (0 or not), `callforward_filter`. */
+  h323DefaultRrqTtl?: number;
+  h323GkroutedOnly?: number;
+  h323CallforwardFilter?: boolean;
 }
 
 /** Everything a helper's `help` gets for one packet (one object, refilled for every packet). */

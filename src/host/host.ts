@@ -279,10 +279,13 @@ export class Host {
     return formatConntrackList(this.conntrack, now);
   }
 
-  /** `conntrack -L expect` lines now (or at `now`). */
-  listExpect(now = this.lastTime): string[] {
+  /**
+   * `conntrack -L expect` lines now (or at `now`): IPv4 ones, as the tool lists without -f;
+   * `family` 6 for -f ipv6, 0 for every expectation.
+   */
+  listExpect(now = this.lastTime, family: 0 | 4 | 6 = 4): string[] {
     this.helpers?.expire(now);
-    return this.helpers ? this.helpers.listExpect(now) : [];
+    return this.helpers ? this.helpers.listExpect(now, family) : [];
   }
 }
 

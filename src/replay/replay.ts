@@ -21,7 +21,7 @@ import { iptablesList, iptablesSave, ruleSpecText } from '../format/iptables.js'
 import { formatNftRuleset } from '../format/nft.js';
 import { loadIptables } from '../rules/parse.js';
 import { createNat } from '../nat/index.js';
-import { asHelperNat, createHelpers, subnetBroadcastMask } from '../helpers/index.js';
+import { asHelperNat, createHelpers, routeHops, subnetBroadcastMask } from '../helpers/index.js';
 import { loadNft } from '../nft/load.js';
 import { nftBaseChains } from '../nft/chains.js';
 import type { JsonlEncoder } from './jsonl.js';
@@ -121,7 +121,7 @@ export class Replayer {
       nat: createNat,
       traceEvaluation: opts.traceEvaluation,
       helpers: (ct, host, nat) =>
-        createHelpers(ct, { nat: asHelperNat(nat), broadcastMask: subnetBroadcastMask(host.routing.interfaces) }),
+        createHelpers(ct, { nat: asHelperNat(nat), broadcastMask: subnetBroadcastMask(host.routing.interfaces), route: routeHops(host.routing) }),
     });
   }
 
@@ -212,9 +212,13 @@ export class Replayer {
     return m;
   }
 
-  /** The final tables, timeouts counted down from the last packet's time. */
-  finish(): { conntrack: string[]; expect: string[] } {
-    return { conntrack: this.host.listConntrack(this.lastTime), expect: this.host.listExpect(this.lastTime) };
+  /**
+   * The final tables, timeouts counted down from the last packet's time: `expect` as
+   * `conntrack -L expect` prints it (IPv4 only, the tool's default family), `expectAll` every
+   * expectation (what a saved table keeps for `ctkit conntrack -L expect -f ipv6`).
+   */
+  finish(): { conntrack: string[]; expect: string[]; expectAll: string[] } {
+    return { conntrack: this.host.listConntrack(this.lastTime), expect: this.host.listExpect(this.lastTime), expectAll: this.host.listExpect(this.lastTime, 0) };
   }
 }
 

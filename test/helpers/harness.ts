@@ -17,7 +17,7 @@ import { compareScenario, type ComparisonResult } from '../../src/conformance/co
 import type { ActualPacket, KernelRecording, ScenarioMeta } from '../../src/conformance/types.js';
 import { hostConfigFromObject } from '../../src/host/config.js';
 import { Host } from '../../src/host/host.js';
-import { asHelperNat, createHelpers, type HelperEngine, type HelperHost } from '../../src/helpers/index.js';
+import { asHelperNat, createHelpers, routeHops, type HelperEngine, type HelperHost } from '../../src/helpers/index.js';
 import { createNat } from '../../src/nat/index.js';
 import type { BaseChain } from '../../src/netfilter/chain.js';
 import { iptablesBaseChains } from '../../src/netfilter/iptables-chains.js';
@@ -60,7 +60,7 @@ export function helperHost(hostJson: unknown, rules: Rules, seed = 1, extra: Omi
     chains,
     seed,
     nat: createNat,
-    helpers: (ct, _host, nat) => createHelpers(ct, { ...extra, nat: asHelperNat(nat) }),
+    helpers: (ct, h, nat) => createHelpers(ct, { route: routeHops(h.routing), ...extra, nat: asHelperNat(nat) }),
   });
   return { host, helpers: host.helpers! };
 }
@@ -94,7 +94,8 @@ export function replayWithHelpers(name: string, seed = 1): HelperReplay {
     };
   });
   helpers.expire(last);
-  return { packets, conntrack: host.listConntrack(last), expect: helpers.listExpect(last), host, helpers };
+  // `conntrack -L expect` lists IPv4 expectations unless given -f.
+  return { packets, conntrack: host.listConntrack(last), expect: helpers.listExpect(last, 4), host, helpers };
 }
 
 /** Replays and compares scenario `name` with the kernel's answers. */

@@ -411,10 +411,19 @@ export class Oracle {
     // packet dropped at confirmation (a clash nf_ct_resolve_clash could not resolve) passed it.
     const failedBefore = this.insertFailed;
     this.insertFailed = proc.insertFailed;
-    if (proc.insertFailed > failedBefore && (rec.verdict === 'FORWARDED' || rec.verdict === 'SENT') && !rec.out.some((o) => !o.gen)) {
+    // So is one a helper drops there (nf_confirm: the helper's verdict), which no counter shows:
+    // a forwarded packet always leaves on an interface the recorder watches, so a FORWARDED
+    // packet of which no frame left was dropped after the probe.
+    const noFrame = !rec.out.some((o) => !o.gen);
+    const clash = proc.insertFailed > failedBefore && (rec.verdict === 'FORWARDED' || rec.verdict === 'SENT') && noFrame;
+    if (clash || (rec.verdict === 'FORWARDED' && noFrame)) {
       rec.verdict = 'DROPPED';
       rec.warnings = rec.warnings.filter((w) => w !== 'passed postrouting but no frame of it was seen');
-      rec.warnings.push('dropped at conntrack confirmation (insert_failed rose): verdict DROPPED');
+      rec.warnings.push(
+        clash
+          ? 'dropped at conntrack confirmation (insert_failed rose): verdict DROPPED'
+          : 'passed postrouting but never left: dropped at conntrack confirmation (a helper): verdict DROPPED',
+      );
     }
     this.results.push(rec);
     return rec;
