@@ -207,6 +207,8 @@ function metaFacts(c: ParsedConn): string[] {
     out.push(c.mark === 0 ? 'mark=0: no connection mark is set.' : `mark=${c.mark} (0x${c.mark.toString(16)}): the connection mark, set by a CONNMARK / "ct mark set" rule; rules can match it (-m connmark --mark) and restore it to packets.`);
   }
   if (c.zone !== null && c.zone !== 0) out.push(`zone=${c.zone}: tracked in conntrack zone ${c.zone} (set in the raw table by CT --zone / "ct zone set"): it only ever matches packets of the same zone.`);
+  if (c.orig.zone !== undefined) out.push(`zone-orig=${c.orig.zone}: its original direction is in zone ${c.orig.zone}, its reply direction in zone 0 (CT --zone-orig / "ct original zone set"): packets from the initiator must carry that zone to find it, replies find it without one.`);
+  if (c.reply.zone !== undefined) out.push(`zone-reply=${c.reply.zone}: its reply direction is in zone ${c.reply.zone}, its original direction in zone 0 (CT --zone-reply / "ct reply zone set"): replies must carry that zone to find it.`);
   if (c.labels !== null) {
     out.push(c.labels.length > 0 ? `labels=${c.labels.join(',')}: connection labels set by connlabel / "ct label set" rules.` : 'labels: label bits are set, but none has a name in connlabel.conf.');
   }

@@ -37,6 +37,8 @@ export interface ParsedTuple {
   id?: number;
   srckey?: number;
   dstkey?: number;
+  /** zone-orig= / zone-reply=: a zone for this direction only. */
+  zone?: number;
   packets?: number;
   bytes?: number;
 }
@@ -166,6 +168,12 @@ function tuple(w: Words): ParsedTuple {
   } else if (w.peek()?.startsWith('srckey=')) {
     t.srckey = w.number('srckey');
     t.dstkey = w.number('dstkey');
+  }
+  // A zone for this direction only (CT --zone-orig / --zone-reply).
+  const z = w.peek()?.match(/^zone-(orig|reply)=(\d+)$/);
+  if (z) {
+    w.take();
+    t.zone = Number(z[2]);
   }
   const packets = w.optionalNumber('packets');
   if (packets !== undefined) {
@@ -304,7 +312,8 @@ function parseExpect(w: Words, line: number, text: string, event: EventType | nu
   for (let word = w.take(); word !== undefined; word = w.take()) {
     if (word.startsWith('class=')) e.expClass = Number(word.slice(6));
     else if (word.startsWith('helper=')) e.helper = word.slice(7);
-    else if (/^[A-Z_]+$/.test(word) || /^\[[A-Z_]+\]$/.test(word)) e.flags.push(word.replace(/[[\]]/g, ''));
+    // Flags as conntrack prints them: PERMANENT,INACTIVE (or one bracketed flag).
+    else if (/^[A-Z_]+(,[A-Z_]+)*$/.test(word) || /^\[[A-Z_]+\]$/.test(word)) e.flags.push(...word.replace(/[[\]]/g, '').split(','));
     else if (!/^(fn|zone|nat-dir|nat-src|nat-dst|sport|dport)=/.test(word)) {
       w.i--;
       w.fail('expected class=, helper= or an expectation flag');
@@ -321,6 +330,10 @@ function renamed(w: Words, prefix: string): ParsedTuple {
   if (sport !== undefined) {
     t.sport = sport;
     t.dport = w.number('dport');
+  } else if (w.peek()?.startsWith('srckey=')) {
+    // GRE (PPTP) expectations: the call ids as keys.
+    t.srckey = w.number('srckey');
+    t.dstkey = w.number('dstkey');
   }
   return t;
 }

@@ -132,3 +132,14 @@ test('explain input errors: one line naming the input and the line', () => {
   assert.equal(msg('{"format":"x"}'), 'the JSON input is not a saved conntrack table (expected format "ctkit-conntrack/1")');
   assert.equal(renderExplanations(entriesOf('\n', 'x')), 'no conntrack entry in the input\n');
 });
+
+test('a zone for one direction (recorded in r_zone_orig_1 / r_zone_reply_1) is parsed and explained', () => {
+  const orig = parseLine('udp      17 29 src=10.0.1.100 dst=198.51.100.60 sport=40000 dport=53 zone-orig=5 packets=2 bytes=68 src=198.51.100.60 dst=10.0.1.100 sport=53 dport=40000 packets=1 bytes=34 mark=0 use=1', 1) as ParsedConn;
+  assert.equal(orig.orig.zone, 5);
+  assert.equal(orig.orig.packets, 2);
+  assert.equal(orig.reply.zone, undefined);
+  assert.match(renderExplanations([orig]), /zone-orig=5: its original direction is in zone 5, its reply direction in zone 0/);
+  const reply = parseLine('udp      17 29 src=10.0.1.100 dst=10.0.2.100 sport=40010 dport=5000 src=10.0.2.100 dst=10.0.1.100 sport=5000 dport=40010 zone-reply=7 mark=0 use=1', 2) as ParsedConn;
+  assert.equal(reply.reply.zone, 7);
+  assert.match(renderExplanations([reply]), /zone-reply=7: its reply direction is in zone 7/);
+});

@@ -52,10 +52,11 @@ export class Router {
   readonly helpers: HelperEngine;
   private exp: string[] = [];
 
-  constructor(ct: string, opts: { nat?: boolean; v6?: boolean; seed?: number; helper?: Omit<HelperHost, 'nat'> } = {}) {
+  constructor(ct: string, opts: { nat?: boolean; v6?: boolean; seed?: number; helper?: Omit<HelperHost, 'nat'>; sysctl?: Record<string, number> } = {}) {
     const v4 = rules(ct, opts.nat ?? false);
     const v6 = opts.v6 ? rules(ct, false) : null;
-    ({ host: this.host, helpers: this.helpers } = helperHost(HOST_JSON, { v4, v6 }, opts.seed ?? 1, opts.helper));
+    const hostJson = opts.sysctl ? { ...HOST_JSON, sysctl: { ...HOST_JSON.sysctl, ...opts.sysctl } } : HOST_JSON;
+    ({ host: this.host, helpers: this.helpers } = helperHost(hostJson, { v4, v6 }, opts.seed ?? 1, opts.helper));
     this.helpers.onExpectEvent((l) => this.exp.push(l));
   }
 
