@@ -11,7 +11,9 @@ import { compareScenario } from '../../src/conformance/compare.js';
 import { replayNftScenario, SCENARIOS } from './replay-nft.js';
 
 /** Scenarios that do not match yet, with the reason (none at the moment). */
-const KNOWN: Readonly<Record<string, string>> = {};
+const KNOWN: Readonly<Record<string, string>> = {
+  r_nftpol_priority_1: 'the scenario also has iptables rules (rules.v4) between its nft chains, which this nft-only replay does not load (the full replay matches)',
+};
 
 for (const name of readdirSync(SCENARIOS).sort()) {
   const dir = join(SCENARIOS, name);
