@@ -263,6 +263,27 @@ test('hashlimit: one bucket per key, shared by rules naming the same table', () 
   assert.equal(upto!.match(from('10.0.1.1', 1.2)), true);
 });
 
+test('hashlimit: the kernel\'s u64 overflow check on rate x burst (checked against iptables on Linux 6.18), and slow rates counted exactly', () => {
+  const load = (spec: string) => {
+    const rs = new Ruleset();
+    loadIptables(rs, `*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m hashlimit ${spec} --hashlimit-name n\nCOMMIT\n`);
+    return rs.chain(4, 'filter', 'INPUT')!.rules[0]!.matches[0]!;
+  };
+  // The credits of a full burst wrap in u64: the kernel refuses the rule when they fall below one packet's cost.
+  assert.throws(() => load('--hashlimit-upto 1/day --hashlimit-burst 2'), /overflow, try lower/);
+  assert.throws(() => load('--hashlimit-upto 1/day --hashlimit-burst 2k'), /overflow, try lower/);
+  load('--hashlimit-upto 1/day --hashlimit-burst 100k');
+  // "1kb/hour" is no byte rate (those end in b/s): 1 packet per hour, burst 2048 (r_match_hashlimit_3).
+  const m = load('--hashlimit-above 1kb/hour --hashlimit-burst 2kb --hashlimit-mode dstip');
+  const pkt = (t: number): ReturnType<typeof ctxFor> => ctxFor(ipv4({ src: '10.0.1.1', dst: '10.0.2.100', payload: icmpEcho({ id: 1, seq: 1 }) }), { now: T0 + t });
+  for (let i = 0; i < 4; i++) assert.equal(m.match(pkt(i)), false, 'within the (wrapped) burst: not above');
+  // One packet per hour with a burst of one: the second within the hour is over, one an hour later is not.
+  const slow = load('--hashlimit-upto 1/hour --hashlimit-burst 1 --hashlimit-mode srcip');
+  assert.equal(slow.match(pkt(0)), true);
+  assert.equal(slow.match(pkt(1800)), false);
+  assert.equal(slow.match(pkt(3601)), true);
+});
+
 test('recent: set, rcheck with seconds and hitcount, update, remove, shared lists', () => {
   const rs = new Ruleset();
   loadIptables(

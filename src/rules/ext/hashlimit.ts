@@ -39,9 +39,14 @@ function pow2Below(x: number): number {
 const CPJ = pow2Below(Math.floor(18446744073709551615 / (HZ * 86400)));
 const CPJ_BYTES = pow2Below(Math.floor(U32_MAX / HZ));
 
-function user2credits(user: number): number {
-  if (SCALE >= HZ * CPJ) return Math.floor(user / Math.floor(SCALE / (HZ * CPJ)));
-  return user * Math.floor((HZ * CPJ) / SCALE);
+const U64 = (1n << 64n) - 1n;
+const HZ_CPJ = BigInt(HZ) * BigInt(CPJ);
+const SCALE_N = BigInt(SCALE);
+
+/** user2credits in the kernel's u64 arithmetic (the product wraps as it does there). */
+function user2credits64(user: bigint): bigint {
+  if (SCALE_N >= HZ_CPJ) return user / (SCALE_N / HZ_CPJ);
+  return (user * (HZ_CPJ / SCALE_N)) & U64;
 }
 
 function user2creditsByte(user: number): number {
@@ -81,6 +86,10 @@ interface Bucket {
   credit: number;
   creditCap: number;
   cost: number;
+  /** Packet mode: credit, cap and cost as the kernel's u64 values (they exceed 2^53 for slow rates). */
+  credit64: bigint;
+  creditCap64: bigint;
+  cost64: bigint;
   rate: number;
   burst: number;
   interval: number;
@@ -187,6 +196,9 @@ export class HashlimitMatch implements Match {
       credit: 0,
       creditCap: 0,
       cost: 0,
+      credit64: 0n,
+      creditCap64: 0n,
+      cost64: 0n,
       rate: 0,
       burst: 0,
       interval: 0,
@@ -208,9 +220,9 @@ export class HashlimitMatch implements Match {
       b.cost = user2creditsByte(c.avg);
       b.creditCap = c.burst;
     } else {
-      b.credit = user2credits(c.avg * c.burst);
-      b.cost = user2credits(c.avg);
-      b.creditCap = b.credit;
+      b.credit64 = user2credits64((BigInt(c.avg) * BigInt(c.burst)) & U64);
+      b.cost64 = user2credits64(BigInt(c.avg));
+      b.creditCap64 = b.credit64;
     }
     return b;
   }
@@ -233,8 +245,9 @@ export class HashlimitMatch implements Match {
       b.credit += CPJ_BYTES * delta;
       cap = CPJ_BYTES * HZ;
     } else {
-      b.credit += delta * CPJ;
-      cap = b.creditCap;
+      b.credit64 = (b.credit64 + BigInt(delta) * BigInt(CPJ)) & U64;
+      if (b.credit64 > b.creditCap64) b.credit64 = b.creditCap64;
+      return;
     }
     if (b.credit > cap) b.credit = cap;
   }
@@ -273,7 +286,11 @@ export class HashlimitMatch implements Match {
         b.credit = CPJ_BYTES * HZ;
       }
     } else {
-      cost = b.cost;
+      if (b.credit64 >= b.cost64) {
+        b.credit64 -= b.cost64;
+        return !invert;
+      }
+      return invert;
     }
     if (b.credit >= cost) {
       b.credit -= cost;
@@ -460,7 +477,8 @@ class HashlimitParser implements ExtParser<Match> {
     }
     if (c.gcInterval === 0 || c.expire === 0) fail('hashlimit: htable gcinterval and expire must not be 0 (the kernel refuses it)');
     if ((c.mode & MODE.RATE_MATCH) === 0 && (c.mode & MODE.BYTES) !== 0 && user2creditsByte(c.avg) === 0) fail(`hashlimit: overflow, rate too high: ${c.avg} (the kernel refuses it)`);
-    if ((c.mode & (MODE.RATE_MATCH | MODE.BYTES)) === 0 && user2credits(c.avg * c.burst) > 18446744073709551615) fail(`hashlimit: overflow, try lower: ${c.avg}/${c.burst} (the kernel refuses it)`);
+    // hashlimit_mt_check_common: the credit of a full burst must not wrap below one packet's cost.
+    if ((c.mode & (MODE.RATE_MATCH | MODE.BYTES)) === 0 && (c.burst === 0 || user2credits64((BigInt(c.avg) * BigInt(c.burst)) & U64) < user2credits64(BigInt(c.avg)))) fail(`hashlimit: overflow, try lower: ${c.avg}/${c.burst} (the kernel refuses it)`);
     const table = sharedTable(cx.shared, this.name, cx.family, c);
     return new HashlimitMatch(cx.family, this.name, c, table);
   }
