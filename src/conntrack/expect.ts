@@ -287,13 +287,15 @@ export class ExpectationTable {
    * (ESHUTDOWN otherwise). With `skipMaster` (NF_CT_EXP_F_SKIP_MASTER) an equal expectation of
    * another master counts as the same one: EALREADY, as for another class.
    */
-  related(exp: Expectation, now: number, skipMaster = false): ExpectResult {
+  related(exp: Expectation, now: number, skipMaster = false, helperless: number | null = null): ExpectResult {
     this.expire(now);
     const policies = this.policiesOf(exp.master);
-    if (policies === null) return 'ESHUTDOWN';
+    // `helperless`: the master has a helper extension without a helper (nft ct expectation
+    // objects): no class limit, and the expectation lives `helperless` seconds.
+    if (policies === null && helperless === null) return 'ESHUTDOWN';
     const res = this.check(exp, policies, now, skipMaster);
     if (res !== 0) return res;
-    this.insert(exp, policies, now);
+    this.insert(exp, policies, now, helperless ?? 0);
     this.emit('NEW', exp, now);
     return 0;
   }
@@ -401,7 +403,7 @@ export class ExpectationTable {
   }
 
   /** __nf_ct_expect_check. */
-  private check(exp: Expectation, policies: readonly ExpectPolicy[], now: number, skipMaster: boolean): ExpectResult {
+  private check(exp: Expectation, policies: readonly ExpectPolicy[] | null, now: number, skipMaster: boolean): ExpectResult {
     const bucket = this.byDst.get(dstKey(exp.tuple));
     if (bucket !== undefined) {
       for (const i of [...bucket]) {
@@ -413,6 +415,7 @@ export class ExpectationTable {
         if (clash(i, exp)) return 'EBUSY';
       }
     }
+    if (policies === null) return this.total >= this.table.settings.expectMax ? 'EMFILE' : 0;
     const p = policies[exp.cls];
     if (p === undefined) throw new Error(`expectation class ${exp.cls} does not exist for helper ${exp.master.helperName}`);
     if (p.maxExpected > 0 && this.expecting(exp.master, exp.cls) >= p.maxExpected) {
@@ -432,8 +435,8 @@ export class ExpectationTable {
   }
 
   /** nf_ct_expect_insert. */
-  private insert(exp: Expectation, policies: readonly ExpectPolicy[], now: number): void {
-    exp.expiresAt = now + policies[exp.cls]!.timeout;
+  private insert(exp: Expectation, policies: readonly ExpectPolicy[] | null, now: number, timeout: number): void {
+    exp.expiresAt = now + (policies === null ? timeout : policies[exp.cls]!.timeout);
     if (exp.expiresAt < this.nextExpiry) this.nextExpiry = exp.expiresAt;
     let m = this.masters.get(exp.master);
     if (m === undefined) {

@@ -458,6 +458,15 @@ export class ConntrackTable implements SlotOwner {
     else this.setExpiry(s, now + seconds);
   }
 
+  /**
+   * nft ct timeout objects (nf_ct_timeout_ext_add on an unconfirmed connection): the connection's
+   * tracker runs with `settings` (a timeout policy applied) from now on; null: the defaults.
+   */
+  setTimeoutSettings(conn: Conn, settings: ConntrackSettings | null): void {
+    const s = this.slotOf(conn);
+    if (s >= 0) this.store.ext(s).timeouts = settings;
+  }
+
   /** Caches event bits on a connection, delivered with its next confirmed packet (IPCT_*). */
   cacheEvent(conn: Conn, bits: number): void {
     conn.ecache |= bits;

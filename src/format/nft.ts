@@ -12,12 +12,13 @@
 import { elemText } from '../nft/evaluate.js';
 import type { IrStmt } from '../nft/ir.js';
 import { limitText, byteRate } from '../nft/ir.js';
-import { stdPrioCompatible } from '../nft/load.js';
+import { priorityText as familyPriorityText } from '../nft/families.js';
 import type { NftChain, NftObject, NftRule, NftRuleset, NftTable } from '../nft/model.js';
 import type { NftSet } from '../nft/sets.js';
 import type { Family } from '../nft/ast.js';
 import { timeText } from '../nft/datatypes.js';
 import { protocolName } from '../rules/values.js';
+import { ctTimeoutPolicyText } from '../nft/objects.js';
 
 export interface NftListOptions {
   /** Print `# handle N` (nft -a). */
@@ -44,21 +45,9 @@ export function formatNftTable(t: NftTable, opts: NftListOptions = {}): string {
   return `${s}}\n`;
 }
 
-const STD_PRIOS: readonly (readonly [string, number])[] = [
-  ['raw', -300], ['mangle', -150], ['dstnat', -100], ['filter', 0], ['security', 50], ['srcnat', 100],
-];
-const BRIDGE_PRIOS: readonly (readonly [string, number])[] = [['dstnat', -300], ['filter', -200], ['out', 100], ['srcnat', 300]];
-
-/** nft's prio2str: a standard priority name within 10 of the value, if valid for the hook. */
+/** nft's prio2str for a family and hook (families.ts: each family's own names). */
 export function priorityText(family: Family, hook: string, prio: number): string {
-  for (const [name, v] of family === 'bridge' ? BRIDGE_PRIOS : STD_PRIOS) {
-    if (Math.abs(prio - v) <= 10) {
-      if (family !== 'bridge' && !stdPrioCompatible(v, family, hook)) break;
-      const off = prio - v;
-      return off === 0 ? name : off > 0 ? `${name} + ${off}` : `${name} - ${-off}`;
-    }
-  }
-  return String(prio);
+  return familyPriorityText(family, hook, prio);
 }
 
 function chainText(c: NftChain, h: boolean): string {
@@ -119,14 +108,15 @@ function setText(set: NftSet, h: boolean, now: number | null): string {
     else if (set.dataType) dataType = ` : ${set.dataType.name}`;
   }
   s += `\t\t${keyType}${dataType}\n`;
+  // nft 1.0.6's order: policy, size, flags, counter, auto-merge, timeout, gc-interval, comment
+  if (set.opts.policy === 'memory') s += '\t\tpolicy memory\n';
+  if (set.opts.size !== null) s += `\t\tsize ${set.opts.size}\n`;
   const flags = ['constant', 'dynamic', 'interval', 'timeout'].filter((f) => set.flags.has(f));
   if (flags.length > 0) s += `\t\tflags ${flags.join(',')}\n`;
   if (set.opts.counter) s += '\t\tcounter\n';
   if (set.opts.autoMerge) s += '\t\tauto-merge\n';
   if (set.opts.timeout !== null) s += `\t\ttimeout ${timeText(set.opts.timeout)}\n`;
   if (set.opts.gcInterval !== null) s += `\t\tgc-interval ${timeText(set.opts.gcInterval)}\n`;
-  if (set.opts.size !== null) s += `\t\tsize ${set.opts.size}\n`;
-  if (set.opts.policy === 'memory') s += '\t\tpolicy memory\n';
   if (set.opts.comment !== null) s += `\t\tcomment "${set.opts.comment}"\n`;
   const elems = set.listed(now);
   if (elems.length > 0) s += `\t\telements = { ${elems.map((e) => elemText(set, e, now)).join(', ')} }\n`;
@@ -143,6 +133,8 @@ function l3Text(n: number): string {
 
 function objectText(o: NftObject, h: boolean): string {
   let s = `\t${o.type} ${o.name} {${h ? ` # handle ${o.handle}` : ''}\n`;
+  // nft prints an object's comment first
+  if (o.comment !== null) s += `\t\tcomment "${o.comment}"\n`;
   const st = o.state;
   switch (st.kind) {
     case 'counter':
@@ -166,12 +158,11 @@ function objectText(o: NftObject, h: boolean): string {
       break;
     case 'ct timeout':
       s += `\t\tprotocol ${protoText(st.protocol)}\n\t\tl3proto ${l3Text(st.l3proto)}\n`;
-      s += `\t\tpolicy = { ${st.policy.map(([k, v]) => `${k} : ${timeText(v * 1000)}`).join(', ')} }\n`;
+      s += `\t\t${ctTimeoutPolicyText(st.protocol, st.policy)}\n`;
       break;
     case 'ct expectation':
       s += `\t\tprotocol ${protoText(st.protocol)}\n\t\tdport ${st.dport}\n\t\ttimeout ${timeText(st.timeout)}\n\t\tsize ${st.size}\n\t\tl3proto ${l3Text(st.l3proto)}\n`;
       break;
   }
-  if (o.comment !== null) s += `\t\tcomment "${o.comment}"\n`;
   return `${s}\t}\n`;
 }

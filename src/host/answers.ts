@@ -97,12 +97,12 @@ export function icmpError6(orig: Uint8Array, type: number, code: number, info: n
  * Echo (or timestamp) reply to the request `req` (decoded view of it), from its destination.
  * `now` (virtual seconds since the epoch) stands in for the wall clock of timestamp replies.
  */
-export function echoReply(req: PacketView, now: number, ttl = 64): Uint8Array {
+export function echoReply(req: PacketView, now: number, ttl = 64, src: ArrayLike<number> = req.dst): Uint8Array {
   const icmpLen = req.ipEnd - req.l4Off;
   const v6 = req.family === 6;
   const hdr = v6 ? 40 : 20;
   const pkt = new Uint8Array(hdr + icmpLen);
-  if (v6) writeIpv6(pkt, { tclass: req.tos, flowLabel: 0, hopLimit: ttl, next: Proto.ICMPV6, src: req.dst, dst: req.src }, icmpLen);
+  if (v6) writeIpv6(pkt, { tclass: req.tos, flowLabel: 0, hopLimit: ttl, next: Proto.ICMPV6, src, dst: req.src }, icmpLen);
   else writeIpv4(pkt, { tos: req.tos, id: 0, df: false, ttl, proto: Proto.ICMP, src: req.dst[0]!, dst: req.src[0]! }, pkt.length);
   pkt.set(req.buf.subarray(req.l4Off, req.ipEnd), hdr);
   pkt[hdr] = v6 ? 129 : req.icmpType === 13 ? 14 : 0;

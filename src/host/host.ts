@@ -26,6 +26,8 @@ import { formatExpectEvent, type HelperEngine } from '../helpers/index.js';
 import { RoutingTable } from './routing.js';
 import { HostStack } from './stack.js';
 import { HostSysctls } from './sysctl.js';
+import { HostArp } from './arp.js';
+import { type NftHostServices, nftHostServices } from './ct-objects.js';
 
 export interface HostOptions {
   /** Base chains of every ruleset loaded (iptables and/or nft front ends). */
@@ -128,6 +130,9 @@ export class Host {
       v6: () => this.sysctl.conntrack.frag6Timeout,
     });
     this.pipeline.contextHook = (ctx) => this.decorate(ctx);
+    // ARP frames (arp_rcv / arp_process) and the targets of netdev fwd / dup
+    this.pipeline.arp = new HostArp(this.routing, this.sysctl);
+    this.pipeline.deviceExists = (name) => this.routing.iface(name) !== undefined;
     this.pipeline.traceEvaluation = opts.traceEvaluation === true;
     // nf_confirm: the connection's helper first, then NAT's sequence adjustment.
     this.helpers = opts.helpers ? opts.helpers(ct, this, nat) : null;
@@ -191,11 +196,18 @@ export class Host {
     return (r?.dev && this.routing.iface(r.dev)?.mtu) || 1500;
   };
 
-  /** Extra context the host provides to matches (address types, conntrack lookups, route MTUs). */
+  /** Random source, flow-hash key and conntrack object services for nft (made on first use). */
+  private nftServices: NftHostServices | null = null;
+
+  /** Extra context the host provides to matches (address types, conntrack lookups, route MTUs, nft's services). */
   private decorate(ctx: PacketContext): void {
     ctx.addrType = this.addrTypeFn;
     ctx.ctFind = this.ctFindFn;
     ctx.routeMtu = this.routeMtuFn;
+    const n = (this.nftServices ??= nftHostServices(this.conntrack, () => this.sysctl.conntrack, () => this.helpers));
+    ctx.random = n.random;
+    ctx.flowHashKey = n.flowHashKey;
+    ctx.ctObjects = n.ctObjects;
   }
 
   /** A frame of link type `linktype` arrives on interface `iface` at virtual time `now` (s). */
@@ -204,6 +216,8 @@ export class Host {
     const ip = this.ipOf(frame, linktype);
     const mac = this.view.srcMacOff >= 0 ? new Uint8Array(frame.subarray(this.view.srcMacOff, this.view.srcMacOff + 6)) : null;
     this.tick(now);
+    // netdev ingress chains on the device, or ARP: the whole frame (a private copy) takes the frame path
+    if (this.pipeline.takesFrame(iface, this.view.ethertype)) return this.finish(this.pipeline.frameIn(new Uint8Array(frame.subarray(0, this.view.frameEnd)), linktype, iface, now));
     const res = ip ? this.pipeline.ingress(ip, iface, now, mac) : notIp();
     return this.finish(res);
   }

@@ -11,6 +11,7 @@ import type { Hook, PacketContext } from '../netfilter/context.js';
 import type { AttachInfo, HostServices, InputRoute } from '../netfilter/pipeline.js';
 import type { HostConfig, ListenerConfig } from './config.js';
 import { echoReply, icmpError4, icmpError6, tcpReset, tcpSynAck } from './answers.js';
+import { HostFib } from './fib.js';
 import { IcmpRateLimiter } from './ratelimit.js';
 import { inPrefix, RoutingTable, sameAddr } from './routing.js';
 import type { HostSysctls } from './sysctl.js';
@@ -115,6 +116,8 @@ function mix(a: number, b: number, c: number, d: number): number {
 export class HostStack implements HostServices {
   private readonly limiter: IcmpRateLimiter;
   private now = 0;
+  /** Routing lookups for nft fib / rt. */
+  readonly fib: HostFib;
 
   constructor(
     private readonly cfg: HostConfig,
@@ -122,6 +125,7 @@ export class HostStack implements HostServices {
     private readonly sysctl: HostSysctls,
     private readonly seed = 1,
   ) {
+    this.fib = new HostFib(routing, sysctl);
     this.limiter = new IcmpRateLimiter(
       () => sysctl.get('net.ipv4.icmp_ratelimit'),
       () => sysctl.get('net.ipv4.icmp_ratemask'),
@@ -268,7 +272,13 @@ export class HostStack implements HostServices {
     if (pkt.malformed || !verifyL4Checksum(pkt)) return;
     if (pkt.icmpType !== 128) return;
     if (this.sysctl.get('net.ipv6.icmp.echo_ignore_all') !== 0) return;
-    emit(echoReply(pkt, this.now, 64), null);
+    // icmpv6_echo_reply: an echo to a multicast group is answered from a unicast address of ours
+    let src: ArrayLike<number> = pkt.dst;
+    if ((pkt.dst[0]! >>> 24) === 0xff) {
+      const back = this.routing.lookup({ family: 6, dst: pkt.src, src: null, iif: null, oif: null, mark: 0 });
+      src = this.routing.sourceFor(6, pkt.src, back?.dev ?? null, back);
+    }
+    emit(echoReply(pkt, this.now, 64, src), null);
   }
 
   private listener(proto: 'tcp' | 'udp', pkt: PacketView): ListenerConfig | undefined {

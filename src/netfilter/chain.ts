@@ -44,6 +44,10 @@ export interface BaseChain {
   readonly type: 'filter' | 'nat' | 'route';
   /** Label for traces, e.g. "ip filter FORWARD". */
   readonly label: string;
+  /** Hook.INGRESS / Hook.EGRESS chains: the devices they are bound to. */
+  readonly devices?: readonly string[];
+  /** An inet chain on the ingress hook: it sees IPv4 and IPv6 frames only (netdev chains see every frame). */
+  readonly ipOnly?: boolean;
   /** Judge the packet; push "TABLE CHAIN N" / "... policy" for every counter raised onto `trace`. */
   run(ctx: PacketContext, trace: string[]): ChainResult;
 }

@@ -7,6 +7,7 @@
  * statements change it or return an action for the pipeline to carry out.
  */
 import type { PacketView } from '../packet/view.js';
+import type { FibService, RoutedKind } from './fib.js';
 
 /** Netfilter hooks, numbered as the kernel numbers them (NF_INET_*). */
 export const Hook = {
@@ -15,6 +16,15 @@ export const Hook = {
   FORWARD: 2,
   OUTPUT: 3,
   POSTROUTING: 4,
+  /**
+   * ctkit's numbers for the hooks outside NF_INET_*: a device's netdev ingress (before IP, every
+   * frame) and egress (every frame it transmits), and the arp family's input and output
+   * (NF_ARP_IN / NF_ARP_OUT). See netfilter/netdev.ts.
+   */
+  INGRESS: 5,
+  EGRESS: 6,
+  ARP_IN: 7,
+  ARP_OUT: 8,
 } as const;
 export type Hook = (typeof Hook)[keyof typeof Hook];
 export const HOOK_NAMES = ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'] as const;
@@ -88,7 +98,14 @@ export interface CtHandle {
 /** An action a terminal target asks the pipeline to carry out. */
 export type Action =
   | { kind: 'reject'; with: string }
-  | { kind: 'nat'; nat: unknown };
+  | { kind: 'nat'; nat: unknown }
+  /**
+   * nft `fwd` (netdev ingress / egress): the frame leaves on `dev` (nf_fwd_netdev_egress) and the
+   * hook's verdict is STOLEN; with `family` and `addr` (`fwd ip to ADDR device DEV`) the TTL / hop
+   * limit is decremented first and the frame goes to that neighbour. `rule` is the trace name of
+   * the rule (the kernel traces it after the frame went out).
+   */
+  | { kind: 'fwd'; dev: string; family: 4 | 6 | null; addr: Uint8Array | null; rule: string };
 
 export interface PacketContext {
   pkt: PacketView;
@@ -153,4 +170,44 @@ export interface PacketContext {
   routeMtu?: (family: 4 | 6, addr: Uint32Array) => number;
   /** Finds a live connection by one of its tuples in a zone (for -m connlimit's bookkeeping). */
   ctFind?: (tuple: CtTupleLike, zone: number) => CtHandle | null;
+
+  // ---- netdev and arp hooks (netfilter/netdev.ts) ----
+  /**
+   * Bytes of link-layer header skb->len counts at this hook beyond `pkt`'s network header (14 at
+   * netdev egress and arp output, where the Ethernet header is already built; 0 elsewhere).
+   */
+  llLen?: number;
+  /** Why the link-layer header cannot be read here (a raw-IP capture, a routed frame): `ether` / `@ll` stop the replay with it. */
+  llMissing?: string | null;
+  /** nft `dup to DEV` (netdev): a copy of the frame leaves on `dev` now (nf_dup_netdev_egress). */
+  dupTo?: ((dev: string) => void) | null;
+  /** The host's routing lookups for nft `fib` / `rt` (HostServices.fib), when the host has them. */
+  fib?: FibService | null;
+  /** Where the packet was routed (skb_dst is set from then on), null or absent before routing. */
+  routed?: RoutedKind | null;
+  /** The mark its routing decision used. */
+  routedMark?: number;
+  /** 32-bit random values from the replay's seed (nft `numgen random`, `jhash` without a seed). */
+  random?: () => number;
+  /** The host's flow-hash key (4 words: the kernel's boot-random hashrnd, derived from the seed), for nft `symhash`. */
+  flowHashKey?: Uint32Array;
+  /** skb->secmark (0 unless nft `meta secmark set ct secmark` copied the connection's). */
+  secmark?: number;
+  /** What nft's ct timeout / ct expectation objects ask of the conntrack core, when the host provides it. */
+  ctObjects?: CtObjectServices | null;
+}
+
+/** Conntrack services for nft stateful objects (nft_ct.c's timeout and expectation objects). */
+export interface CtObjectServices {
+  /**
+   * nft_ct_timeout_obj_eval: the (unconfirmed) connection follows `policy` (timeouts in seconds
+   * by nfct attribute name, for protocol `proto`) from now on, and its timeout becomes `first`.
+   */
+  setTimeoutPolicy(conn: CtHandle, policy: { readonly proto: number; readonly timeouts: ReadonlyMap<string, number> }, first: number, now: number): void;
+  /**
+   * nft_ct_expect_obj_eval: the connection (unconfirmed, packet direction `dir`) expects one of
+   * `proto` from its reply source to its reply destination port `dport`, for `timeout` seconds;
+   * 'break' when it already has `size` expectations, 'drop' when the expectation was refused.
+   */
+  expect(conn: CtHandle, dir: 0 | 1, e: { readonly family: 4 | 6; readonly proto: number; readonly dport: number; readonly timeout: number; readonly size: number }, now: number): 'ok' | 'break' | 'drop';
 }

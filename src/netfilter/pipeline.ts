@@ -14,10 +14,12 @@
  */
 import { decodeIp, icmpIsErrorType } from '../packet/decode.js';
 import { verifyIpv4Header, csumReplace16, put16 } from '../packet/checksum.js';
-import { PacketView, Proto } from '../packet/view.js';
+import { LinkType, PacketView, Proto } from '../packet/view.js';
 import { type Action, CtStateBit, Hook, type PacketContext } from './context.js';
+import type { FibService } from './fib.js';
 import { type BaseChain, ChainVerdict, Priority } from './chain.js';
 import { Defragmenter, type Reassembled, fragment4, fragment6 } from './defrag.js';
+import { type ArpResponder, type Carry, ETH_HLEN, ETH_P_ARP, FrameHooks, LL_RAW_CAPTURE, LL_ROUTED, applyCarry, carryOf, decrementedTtl, frameView, hasEthernet, ipView, l3Bytes } from './netdev.js';
 
 /** What the pipeline needs of the conntrack table. */
 export interface CtEngine {
@@ -80,6 +82,8 @@ export interface HostServices {
   redirect(pkt: PacketView, iif: string, mark: number): Uint8Array | null;
   /** The packet REJECT sends for `pkt`, or null when it sends none. */
   rejectPacket(pkt: PacketView, with_: string, hook: Hook, iif: string | null): Uint8Array | null;
+  /** Routing lookups for nft `fib` and `rt` (absent: those expressions stop the replay with an error). */
+  readonly fib?: FibService;
 }
 
 export type InputRoute =
@@ -162,6 +166,10 @@ export class Pipeline {
   contextHook: ((ctx: PacketContext) => void) | null = null;
   /** Reassembly facts of the datagram being walked (for refragmentation on output). */
   private reasm: Reassembled | null = null;
+  /** netdev ingress / egress and arp input / output chains (netdev.ts). */
+  private readonly frames: FrameHooks;
+  /** The host's ARP (arp_rcv / arp_process), set by the host. */
+  arp: ArpResponder | null = null;
 
   constructor(
     chains: BaseChain[],
@@ -171,6 +179,7 @@ export class Pipeline {
     fragTimeouts: { v4: () => number; v6: () => number } = { v4: () => 30, v6: () => 60 },
   ) {
     this.defrag = new Defragmenter(fragTimeouts.v4, fragTimeouts.v6);
+    this.frames = new FrameHooks(chains);
     for (const family of [4, 6] as const) {
       for (let hook = 0; hook <= 4; hook++) this.buildHook(family, hook as Hook, chains);
       if (chains.some((c) => c.type === 'nat' && (c.family === 0 || c.family === family))) this.natFamilies.add(family);
@@ -214,6 +223,7 @@ export class Pipeline {
       log: [],
       sock: null,
       evalTrace: this.traceEvaluation ? this.evalLines : null,
+      fib: this.host.fib ?? null,
     };
     this.contextHook?.(ctx);
     return ctx;
@@ -233,9 +243,14 @@ export class Pipeline {
     return res;
   }
 
-  private walkIngress(ip: Uint8Array, iif: string, now: number, srcMac: Uint8Array | null): PacketOutcome {
-    const res = emptyOutcome();
-    let pkt = decodeIp(new PacketView(), ip);
+  private readonly ingressView = new PacketView();
+  private ingressBusy = false;
+
+  private walkIngress(ip: Uint8Array, iif: string, now: number, srcMac: Uint8Array | null, carry: Carry | null = null, res = emptyOutcome()): PacketOutcome {
+    // The walk of an arriving packet is never re-entered (the host's answers take the output
+    // path with views of their own), so one view serves every arriving packet.
+    const view = this.ingressBusy ? new PacketView() : this.ingressView;
+    let pkt = decodeIp(view, ip);
     if (pkt.family === 0 || pkt.ipHdrError || (pkt.family === 4 && !verifyIpv4Header(pkt.buf, pkt.l3Off, pkt.ipHdrLen))) {
       res.dropReason = pkt.family === 0 ? 'not IP' : `IP header error: ${pkt.malformedWhy || 'bad header checksum'}`;
       return res;
@@ -252,9 +267,14 @@ export class Pipeline {
     }
     const ctx = this.newContext(pkt, Hook.PREROUTING, iif, null, now);
     ctx.inMac = srcMac;
+    if (carry) applyCarry(ctx, carry);
+    const owner = view === this.ingressView;
+    if (owner) this.ingressBusy = true;
     try {
       this.runHook(ctx, res, true);
       const route = this.host.routeInput(pkt, iif, ctx.mark);
+      ctx.routed = route.kind === 'local' ? 'local' : route.kind === 'forward' ? 'forward' : null;
+      ctx.routedMark = ctx.mark;
       if (route.kind === 'drop') throw new Drop(route.why);
       if (route.kind === 'unreachable') {
         if (route.icmp) {
@@ -271,8 +291,199 @@ export class Pipeline {
     } catch (e) {
       if (!(e instanceof Drop)) throw e;
       this.dropped(ctx, res, e.why);
+    } finally {
+      if (owner) this.ingressBusy = false;
     }
     return res;
+  }
+
+  // ---- frames: netdev ingress / egress, arp (netdev.ts) -------------------------------------
+
+  /** Whether a frame arriving on `iif` takes the frame path (netdev ingress chains there, or ARP). */
+  takesFrame(iif: string, ethertype: number): boolean {
+    return ethertype === ETH_P_ARP || this.frames.hasIngress(iif);
+  }
+
+  /**
+   * A whole frame arriving on `iif` (a private copy): the device's netdev ingress (netdev chains,
+   * and inet chains for IP frames), then the IP path, or ARP (arp_rcv, the arp family's input
+   * hook, arp_process); any other protocol has no handler.
+   */
+  frameIn(frame: Uint8Array, linktype: number, iif: string, now: number): PacketOutcome {
+    const res = emptyOutcome();
+    const view = frameView(frame, linktype);
+    const isIp = view.family !== 0;
+    let carry: Carry | null = null;
+    const chains = this.frames.ingressOf(iif, isIp);
+    if (chains.length > 0) {
+      const ctx = this.frameContext(view, Hook.INGRESS, iif, null, now, res, hasEthernet(view) ? null : LL_RAW_CAPTURE);
+      const why = this.runFrameChains(chains, ctx, res, res.rules, true);
+      res.log.push(...drain(ctx));
+      if (why === STOLEN) {
+        res.verdict = 'FORWARDED';
+        return this.withTrace(settle(res));
+      }
+      if (why !== null) {
+        res.dropReason = why;
+        return this.withTrace(settle(res));
+      }
+      carry = carryOf(ctx);
+    }
+    if (isIp) {
+      const mac = view.srcMacOff >= 0 ? frame.slice(view.srcMacOff, view.srcMacOff + 6) : null;
+      return this.withTrace(settle(this.walkIngress(l3Bytes(view), iif, now, mac, carry, res)));
+    }
+    if (view.ethertype === ETH_P_ARP) return this.withTrace(settle(this.arpIn(view, iif, now, res, carry)));
+    res.dropReason = view.ethertype !== 0 ? `not an IP packet (ethertype 0x${view.ethertype.toString(16).padStart(4, '0')}: no protocol handler)` : 'not an IP packet';
+    return this.withTrace(settle(res));
+  }
+
+  /** A context for a frame at a netdev or arp hook: no conntrack yet (ct state reads invalid). */
+  private frameContext(v: PacketView, hook: Hook, iif: string | null, oif: string | null, now: number, res: PacketOutcome, llMissing: string | null): PacketContext {
+    const ctx = this.newContext(v, hook, iif, oif, now);
+    ctx.ctState = CtStateBit.INVALID;
+    ctx.llMissing = llMissing;
+    if (hook === Hook.INGRESS || hook === Hook.EGRESS) ctx.dupTo = (dev) => this.dupFrame(ctx, dev, res);
+    return ctx;
+  }
+
+  /** Runs netdev / arp chains: null when the frame goes on, STOLEN when `fwd` took it, else why it was dropped. */
+  private runFrameChains(chains: readonly BaseChain[], ctx: PacketContext, res: PacketOutcome, rules: string[], fwdOk: boolean): string | null {
+    for (const c of chains) {
+      const r = c.run(ctx, rules);
+      if (ctx.nfTrace && !ctx.evalTrace) ctx.evalTrace = this.evalLines;
+      if (r.verdict === ChainVerdict.ACCEPT) continue;
+      if (r.verdict === ChainVerdict.ACTION && r.action) {
+        if (r.action.kind === 'fwd') {
+          if (!fwdOk) throw new Unsupported(`${r.action.rule}: fwd of a packet looped back through lo is not supported by ctkit`);
+          return this.forwardFrame(ctx, res, rules, r.action);
+        }
+        this.carryOut(ctx, res, r.action);
+      }
+      return `dropped by ${decider(rules, c.label)}`;
+    }
+    return null;
+  }
+
+  /** Frames `fwd` / `dup` put on a device from a device (nf_dup_skb_recursion's limit). */
+  private frameDepth = 0;
+
+  /** nft fwd: the frame leaves on `a.dev` through that device's egress hook; STOLEN, or why it did not leave. */
+  private forwardFrame(ctx: PacketContext, res: PacketOutcome, rules: string[], a: Action & { kind: 'fwd' }): string {
+    this.checkDevice(a.dev, a.rule);
+    const before = rules.length;
+    let v = ctx.pkt;
+    let ll = ctx.llMissing ?? null;
+    if (a.family !== null) {
+      // nft_fwd_neigh_eval: the TTL / hop limit goes down and the neighbour's MAC is used
+      v = ipView(decrementedTtl(ctx.pkt.buf.subarray(ctx.pkt.l3Off, ctx.pkt.ipEnd)));
+      ll = LL_ROUTED;
+    } else {
+      v = ctx.pkt.family !== 0 && ctx.pkt.l2Off < 0 ? ipView(ctx.pkt.buf.slice(ctx.pkt.l3Off, ctx.pkt.ipEnd)) : frameView(ctx.pkt.buf.slice(0, ctx.pkt.frameEnd), ctx.pkt.linktype);
+    }
+    if (ctx.hook === Hook.EGRESS) {
+      // nft_fwd_netdev_eval sets skb_iif to the device it leaves: the trace id changes, so the
+      // kernel reports the rest of its way as another packet's (after this one's)
+      return this.transmit(v, a.dev, res, res.genRules, false, ctx, ll) ?? STOLEN;
+    }
+    const why = this.transmit(v, a.dev, res, rules, false, ctx, ll);
+    // the kernel traces the fwd rule once the frame went out: its entry follows the egress rules
+    if (before > 0 && rules[before - 1] === a.rule && rules.length > before) rules.push(rules.splice(before - 1, 1)[0]!);
+    return why ?? STOLEN;
+  }
+
+  /** nft dup (netdev): a copy of the frame leaves on `dev` now (a new skb: its rules come after the packet's own). */
+  private dupFrame(ctx: PacketContext, dev: string, res: PacketOutcome): void {
+    this.checkDevice(dev, 'dup');
+    const p = ctx.pkt;
+    const v = p.family !== 0 && p.l2Off < 0 ? ipView(p.buf.slice(p.l3Off, p.ipEnd)) : frameView(p.buf.slice(0, p.frameEnd), p.linktype);
+    this.transmit(v, dev, res, res.genRules, true, ctx, ctx.llMissing ?? null);
+  }
+
+  private checkDevice(dev: string, what: string): void {
+    if (this.deviceExists !== null && !this.deviceExists(dev)) {
+      throw new Unsupported(`${what}: the host has no interface "${dev}" (nft refuses a device that does not exist)`);
+    }
+  }
+
+  /** Whether the host has an interface (for fwd / dup targets), set by the host. */
+  deviceExists: ((name: string) => boolean) | null = null;
+
+  /**
+   * A frame leaving on `dev`: the device's egress chains, then `out` (its network-layer bytes).
+   * Returns null when it left (here, or elsewhere through `fwd`), else why it was dropped.
+   */
+  private transmit(v: PacketView, dev: string, res: PacketOutcome, rules: string[], gen: boolean, from: PacketContext, llMissing: string | null): string | null {
+    const chains = this.frames.egressOf(dev);
+    if (chains !== undefined) {
+      if (this.frameDepth >= 2) return 'dropped: fwd / dup recursion limit';
+      const ctx = this.frameContext(v, Hook.EGRESS, null, dev, from.now, res, hasEthernet(v) ? null : llMissing);
+      ctx.llLen = ETH_HLEN;
+      applyCarry(ctx, carryOf(from));
+      ctx.sock = from.sock;
+      this.frameDepth++;
+      try {
+        const why = this.runFrameChains(chains, ctx, res, rules, true);
+        res.log.push(...drain(ctx));
+        if (why === STOLEN) return null;
+        if (why !== null) return why;
+      } finally {
+        this.frameDepth--;
+      }
+    }
+    res.out.push({ iface: dev, bytes: l3Bytes(v), gen });
+    return null;
+  }
+
+  /** ARP arriving on `iif`: arp_rcv's checks, the arp input hook, then arp_process (and its answer). */
+  private arpIn(v: PacketView, iif: string, now: number, res: PacketOutcome, carry: Carry | null): PacketOutcome {
+    const refused = this.arp ? this.arp.refuse(v, iif) : null;
+    if (refused !== null) {
+      res.dropReason = refused;
+      return res;
+    }
+    const ctx = this.frameContext(v, Hook.ARP_IN, iif, null, now, res, hasEthernet(v) ? null : LL_RAW_CAPTURE);
+    ctx.dupTo = null;
+    if (carry) applyCarry(ctx, carry);
+    const why = this.runFrameChains(this.frames.arpIn, ctx, res, res.rules, false);
+    res.log.push(...drain(ctx));
+    if (why !== null) {
+      res.dropReason = why;
+      return res;
+    }
+    res.verdict = 'LOCAL_IN';
+    const reply = this.arp ? this.arp.answer(v, iif) : null;
+    if (reply !== null) this.arpOut(reply, iif, now, res);
+    return res;
+  }
+
+  /** An ARP frame the host sends on `dev` (arp_xmit): the arp output hook, then the device's egress. */
+  private arpOut(frame: Uint8Array, dev: string, now: number, res: PacketOutcome): void {
+    const v = frameView(frame, LinkType.ETHERNET);
+    const ctx = this.frameContext(v, Hook.ARP_OUT, null, dev, now, res, null);
+    ctx.dupTo = null;
+    ctx.llLen = ETH_HLEN;
+    const why = this.runFrameChains(this.frames.arpOut, ctx, res, res.genRules, false);
+    res.log.push(...drain(ctx));
+    if (why !== null) return;
+    this.transmit(v, dev, res, res.genRules, true, ctx, null);
+  }
+
+  /** netdev chains bound to lo: a packet to the host itself leaves through lo's egress and arrives through its ingress. */
+  private loopbackFrameHooks(ctx: PacketContext, res: PacketOutcome): void {
+    for (const hook of [Hook.EGRESS, Hook.INGRESS] as const) {
+      const chains = hook === Hook.EGRESS ? (this.frames.egressOf('lo') ?? []) : this.frames.ingressOf('lo', true);
+      if (chains.length === 0) continue;
+      const c = this.frameContext(ctx.pkt, hook, hook === Hook.INGRESS ? 'lo' : null, hook === Hook.EGRESS ? 'lo' : null, ctx.now, res, LL_ROUTED);
+      c.dupTo = null;
+      if (hook === Hook.EGRESS) c.llLen = ETH_HLEN;
+      applyCarry(c, carryOf(ctx));
+      const why = this.runFrameChains(chains, c, res, res.rules, false);
+      res.log.push(...drain(c));
+      if (why !== null) throw new Drop(why);
+      ctx.mark = c.mark;
+      if (c.nfTrace) ctx.nfTrace = true;
+    }
   }
 
   private localIn(ctx: PacketContext, res: PacketOutcome): void {
@@ -328,7 +539,20 @@ export class Pipeline {
       this.loopback(ctx, res);
       return;
     }
-    for (const bytes of this.cut(ctx.pkt, dev)) res.out.push({ iface: dev, bytes, gen: false });
+    if (this.frames.egressOf(dev) === undefined) {
+      for (const bytes of this.cut(ctx.pkt, dev)) res.out.push({ iface: dev, bytes, gen: false });
+    } else {
+      // netdev egress: each frame (fragment) on its own; the packet is dropped if none leaves
+      let why = '';
+      let left = 0;
+      // the first fragment is the packet's own skb; ip_fragment makes new ones for the others
+      this.cut(ctx.pkt, dev).forEach((bytes, k) => {
+        const r = this.transmit(ipView(bytes), dev, res, k === 0 ? res.rules : res.genRules, false, ctx, LL_ROUTED);
+        if (r === null) left++;
+        else why = r;
+      });
+      if (left === 0 && why !== '') throw new Drop(why);
+    }
     res.log.push(...drain(ctx));
   }
 
@@ -339,6 +563,7 @@ export class Pipeline {
    */
   private loopback(ctx: PacketContext, res: PacketOutcome): void {
     res.log.push(...drain(ctx));
+    if (this.frames.egressOf('lo') !== undefined || this.frames.hasIngress('lo')) this.loopbackFrameHooks(ctx, res);
     ctx.hook = Hook.PREROUTING;
     ctx.iif = 'lo';
     ctx.oif = null;
@@ -377,7 +602,8 @@ export class Pipeline {
     ctx.sock = LOCAL_SENDER;
     try {
       this.output(ctx, res, null);
-      if (res.verdict !== 'LOCAL_IN') res.verdict = 'SENT';
+      // passed postrouting: SENT, also when lo brought it back to the host (as the recorders see it)
+      res.verdict = 'SENT';
     } catch (e) {
       if (!(e instanceof Drop)) throw e;
       this.dropped(ctx, res, e.why);
@@ -387,6 +613,8 @@ export class Pipeline {
 
   private output(ctx: PacketContext, res: PacketOutcome, attach: AttachInfo | null): void {
     const dev = this.host.routeOutput(ctx.pkt, ctx.mark);
+    ctx.routed = 'output';
+    ctx.routedMark = ctx.mark;
     if (dev === null) throw new Drop('no route for a local packet');
     ctx.hook = Hook.OUTPUT;
     ctx.oif = dev;
@@ -397,6 +625,7 @@ export class Pipeline {
     }
     this.runHook(ctx, res, attach === null);
     const dev2 = this.host.routeOutput(ctx.pkt, ctx.mark) ?? dev; // re-route after mangle/nat
+    ctx.routedMark = ctx.mark;
     this.postrouting(ctx, res, dev2);
   }
 
@@ -547,6 +776,9 @@ export class Pipeline {
   }
 
   private carryOut(ctx: PacketContext, res: PacketOutcome, action: Action): void {
+    if (action.kind === 'reject' && (ctx.hook === Hook.INGRESS || ctx.hook === Hook.EGRESS)) {
+      throw new Unsupported('reject in a netdev chain (nft_reject_netdev: an answer sent straight out of the device) is not supported by ctkit');
+    }
     if (action.kind === 'reject') {
       const bytes = this.host.rejectPacket(ctx.pkt, action.with, ctx.hook, ctx.iif);
       if (bytes) {
@@ -579,6 +811,9 @@ export class NatUnavailable extends Unsupported {
     this.name = 'NatUnavailable';
   }
 }
+
+/** runFrameChains: `fwd` took the frame (NF_STOLEN). */
+const STOLEN = '\u0000stolen';
 
 function emptyOutcome(): PacketOutcome {
   return { verdict: 'DROPPED', ctstate: null, ctdir: null, out: [], rules: [], dropReason: '', log: [], lookedUp: false, genRules: [] };

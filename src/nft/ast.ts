@@ -33,8 +33,8 @@ export type Expr =
   | { readonly k: 'fib'; readonly flags: readonly string[]; readonly result: string; readonly pos: Pos }
   | { readonly k: 'numgen'; readonly mode: 'inc' | 'random'; readonly mod: number; readonly offset: number; readonly pos: Pos }
   | { readonly k: 'hash'; readonly kind: 'jhash' | 'symhash'; readonly expr: Expr | null; readonly mod: number; readonly seed: number | null; readonly offset: number; readonly pos: Pos }
-  | { readonly k: 'rt'; readonly key: string; readonly pos: Pos }
-  | { readonly k: 'tcpopt'; readonly opt: string; readonly field: string; readonly pos: Pos }
+  | { readonly k: 'rt'; readonly key: string; readonly family?: 4 | 6; readonly pos: Pos }
+  | { readonly k: 'tcpopt'; readonly opt: string; readonly field: string; readonly raw?: { readonly offset: number; readonly len: number }; readonly pos: Pos }
   | { readonly k: 'map'; readonly key: Expr; readonly map: Expr; readonly pos: Pos }
   | { readonly k: 'verdict'; readonly v: VerdictName; readonly chain: string | null; readonly pos: Pos };
 
@@ -64,6 +64,12 @@ export type Stmt =
   | { readonly k: 'nat'; readonly kind: NatKind; readonly family: 4 | 6 | null; readonly addr: Expr | null; readonly port: Expr | null; readonly flags: readonly string[]; readonly pos: Pos }
   | { readonly k: 'set'; readonly lhs: Expr; readonly value: Expr; readonly pos: Pos }
   | { readonly k: 'notrack'; readonly pos: Pos }
+  | { readonly k: 'connlimit'; readonly count: number; readonly over: boolean; readonly pos: Pos }
+  /** netdev `fwd to DEV` / `fwd ip to ADDR device DEV` (family and addr together). */
+  | { readonly k: 'fwd'; readonly dev: Expr; readonly family: 4 | 6 | null; readonly addr: Expr | null; readonly pos: Pos }
+  /** `dup to ADDR [device DEV]` (ip, ip6, inet), netdev `dup to DEV` (addr is then the device). */
+  | { readonly k: 'dup'; readonly addr: Expr; readonly dev: Expr | null; readonly pos: Pos }
+  | { readonly k: 'tcpopt-reset'; readonly opt: string; readonly pos: Pos }
   | { readonly k: 'dynset'; readonly op: 'add' | 'update' | 'delete'; readonly set: string; readonly key: Expr; readonly timeout: number | null; readonly stmts: readonly Stmt[]; readonly pos: Pos }
   | { readonly k: 'meter'; readonly name: string; readonly size: number | null; readonly key: Expr; readonly timeout: number | null; readonly stmts: readonly Stmt[]; readonly pos: Pos };
 

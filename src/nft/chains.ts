@@ -6,14 +6,17 @@
  * not), `return` or the end of a regular chain goes back, and the end of the base chain (or a
  * `return` from it) leaves the decision to the policy, traced as "FAMILY TABLE CHAIN policy".
  *
- * netdev, arp and bridge tables parse and list, but the pipeline has no hook for them yet: asking
- * for their base chains is an error, as is the ingress/egress hook of an inet table.
+ * netdev chains (and inet chains on the ingress hook) run at their devices' ingress / egress
+ * hooks, arp chains at the arp family's input / output (netfilter/netdev.ts). Bridge chains are
+ * loaded and listed but never run: they see frames of bridge ports, and the simulated host has
+ * no bridge.
  */
 import type { BaseChain, ChainResult } from '../netfilter/chain.js';
 import { ChainVerdict } from '../netfilter/chain.js';
 import { Hook, type PacketContext } from '../netfilter/context.js';
 import { Code, type CompileCtx, type Op, type Vm, pktLen } from './ir.js';
 import type { NftChain, NftRuleset, NftTable } from './model.js';
+import { checkChainHooks } from './hooks.js';
 
 const HOOK_OF: Readonly<Record<string, Hook>> = {
   prerouting: Hook.PREROUTING,
@@ -49,6 +52,9 @@ export function nftBaseChains(rs: NftRuleset): BaseChain[] {
   for (const t of rs.tables) {
     checkFamily(t);
     checkLoops(t);
+    // bridge chains see bridge ports only; the simulated host has none (README)
+    if (t.family === 'bridge') continue;
+    checkChainHooks(t, rs.files);
     const compiled = new Map<NftChain, CChain>();
     const get = (ch: NftChain): CChain => {
       let c = compiled.get(ch);
@@ -67,15 +73,17 @@ export function nftBaseChains(rs: NftRuleset): BaseChain[] {
   return out;
 }
 
+/** The pipeline hook of a base chain of family `family` on nft hook `hook` (undefined: none). */
+function hookOf(family: string, hook: string): Hook | undefined {
+  if (family === 'arp') return hook === 'input' ? Hook.ARP_IN : hook === 'output' ? Hook.ARP_OUT : undefined;
+  if (hook === 'ingress') return Hook.INGRESS;
+  if (hook === 'egress') return Hook.EGRESS;
+  return HOOK_OF[hook];
+}
+
 function checkFamily(t: NftTable): void {
-  if (t.family === 'netdev' || t.family === 'arp' || t.family === 'bridge') {
-    const hasBase = [...t.chains.values()].some((c) => c.base !== null);
-    if (hasBase) {
-      throw new NftChainError(`table ${t.family} ${t.name}: the ${t.family} family is not supported by the pipeline yet (only ip, ip6 and inet tables are run)`);
-    }
-  }
   for (const c of t.chains.values()) {
-    if (c.base && HOOK_OF[c.base.hook] === undefined) {
+    if (c.base && t.family !== 'bridge' && hookOf(t.family, c.base.hook) === undefined) {
       throw new NftChainError(`chain ${t.family} ${t.name} ${c.name}: the ${c.base.hook} hook is not supported by the pipeline yet`);
     }
   }
@@ -131,7 +139,9 @@ function baseChain(t: NftTable, ch: NftChain, compiled: CChain, vm: Vm): BaseCha
   const stackPos = new Int32Array(STACK);
   return {
     family: t.family === 'ip' ? 4 : t.family === 'ip6' ? 6 : 0,
-    hook: HOOK_OF[base.hook]!,
+    hook: hookOf(t.family, base.hook)!,
+    ...(base.device.length > 0 ? { devices: base.device } : {}),
+    ...(t.family === 'inet' && base.hook === 'ingress' ? { ipOnly: true } : {}),
     priority: base.priority,
     type: base.type,
     label,
@@ -165,6 +175,7 @@ function walk(base: CChain, ctx: PacketContext, vm: Vm, stackChains: (CChain | n
       continue;
     }
     const ops = rules[i++]!;
+    const traced = vm.trace.length;
     let code: number = Code.NEXT;
     for (let k = 0; k < ops.length; k++) {
       code = ops[k]!(ctx);
@@ -172,7 +183,11 @@ function walk(base: CChain, ctx: PacketContext, vm: Vm, stackChains: (CChain | n
     }
     switch (code) {
       case Code.NEXT:
+        continue;
       case Code.BREAK:
+        // a rule that breaks is not traced (nft_do_chain traces NFT_CONTINUE and verdicts only),
+        // even when a counter before the expression that broke was raised
+        vm.trace.length = traced;
         continue;
       case Code.ACCEPT:
       case Code.DROP:

@@ -75,6 +75,32 @@ export function integerType(bits: number, name = 'integer', hexWidth = 0): DType
   };
 }
 
+/**
+ * ct_label: a 128-bit set of conntrack labels, written as label numbers (`5`, `3,7`; names would
+ * come from connlabel.conf, which a simulated host has not). Byte i holds bits (15 - i) * 8 + 0..7.
+ */
+function ctLabelType(): DType {
+  return {
+    name: 'ct_label',
+    bytes: 16,
+    bits: 128,
+    bitmask: true,
+    parse(t) {
+      const n = parseCNumber(t);
+      if (n === null) return `${t}: could not parse conntrack label (label names need connlabel.conf, which ctkit has not: use numbers)`;
+      if (n >= 128) return `${t}: bit ${n} out of range (128 max)`;
+      const b = new Uint8Array(16);
+      b[15 - (n >> 3)] = 1 << (n & 7);
+      return b;
+    },
+    print(v) {
+      const bits: number[] = [];
+      for (let i = 15; i >= 0; i--) for (let k = 0; k < 8; k++) if (v[i]! & (1 << k)) bits.push((15 - i) * 8 + k);
+      return bits.length ? bits.join(',') : '0';
+    },
+  };
+}
+
 type SymTab = readonly (readonly [string, number])[];
 
 /** An integer type with symbolic names (first name of a value is the one printed). */
@@ -378,8 +404,8 @@ export const T = {
   ifname: stringType('ifname', 16),
   iface_index: stringType('iface_index', 16),
   string: stringType('string', 16),
-  ct_label: integerType(128, 'ct_label'),
-  dscp: symbolType('dscp', 6, DSCP, { hex: true }),
+  ct_label: ctLabelType(),
+  dscp: symbolType('dscp', 6, DSCP, { printer: (n) => `0x${n.toString(16).padStart(2, '0')}` }),
   ecn: symbolType('ecn', 2, ECN, { hex: true }),
   fib_addr: symbolType('fib_addrtype', 32, FIB_ADDR),
   boolean: symbolType('boolean', 1, BOOLEAN),
@@ -387,7 +413,8 @@ export const T = {
   gid: uidType('gid'),
   realm: integerType(32, 'realm'),
   classid: integerType(32, 'classid'),
-  devgroup: integerType(32, 'devgroup'),
+  // iproute2's /usr/share/iproute2/group names group 0 `default`, and nft prints it so
+  devgroup: symbolType('devgroup', 32, [['default', 0]]),
   dccp_pkttype: symbolType('dccp_pkttype', 4, DCCP_TYPES),
   igmp_type: symbolType('igmp_type', 8, IGMP_TYPES),
   cgroupsv2: integerType(64, 'cgroupsv2'),

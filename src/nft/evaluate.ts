@@ -7,21 +7,27 @@
  * The canonical listing text of each statement is fixed here, in nft 1.0.6's forms.
  */
 import type { Action, PacketContext } from '../netfilter/context.js';
-import { CtStatus } from '../netfilter/context.js';
 import { logLine, LogFlag } from '../rules/ext/logtext.js';
 import { NatFlag, type NatKind as SpecKind, type NatSpec } from '../rules/nat-spec.js';
 import type { Expr, Family, Pos, RelOp, Stmt } from './ast.js';
 import { type DType, ICMP_CODES, ICMPV6_CODES, ICMPX_CODES, T, bytesNum } from './datatypes.js';
 import { NftError } from './lexer.js';
-import type { NftChain, NftObject, NftTable } from './model.js';
+import type { NftChain, NftTable } from './model.js';
 import {
   type CmpOp, CmpStmt, Code, type CompileCtx, CounterStmt, type IrStmt, type Key, LimitBucket, LimitStmt, LookupStmt, MaskStmt, type Op,
-  QuotaState, QuotaStmt, RangeStmt, SimpleStmt, VerdictStmt, VmapStmt, actionOp, anchorSet, compileLookup, limitText,
+  QuotaState, QuotaStmt, RangeStmt, SimpleStmt, VerdictStmt, VmapStmt, actionOp, anchorSet, compileLookup, limitText, pktLen,
 } from './ir.js';
 import { ctSelector, metaSelector, payloadField, rawPayload, type Selector, UNSUPPORTED_CT, UNSUPPORTED_META } from './selectors.js';
 import { type Elem, type Field, NftSet, makeElem } from './sets.js';
 import { ValueError, constValue, fieldOf, keyInterval, keyText } from './values.js';
+import { fibKey, isPresenceTest, rtKey } from './fib.js';
+import { tcpOptKey, tcpOptResetStmt, tcpOptSetStmt } from './exthdr.js';
+import { checkStmtHooks } from './hooks.js';
+import { payloadSet, type ValueReaders } from './mangle.js';
 import { utf8Encode } from '../util/utf8.js';
+import { hashKey, numgenKey } from './hash.js';
+import { fwdDupStmt } from './netdev.js';
+import { ConnCountList, ConnlimitStmt, objRefStmt, secmarkSet } from './objects.js';
 
 /** Where a rule is being evaluated. */
 export interface EvalScope {
@@ -68,7 +74,11 @@ function tableFamily(t: NftTable): 4 | 6 | null {
 export function evaluateRule(scope: EvalScope, stmts: readonly Stmt[]): { stmts: IrStmt[]; sets: NftSet[] } {
   const fam = tableFamily(scope.table);
   const rc: RuleCtx = { ...scope, out: [], anon: [], nh: fam, th: null };
-  for (const s of stmts) statement(rc, s);
+  for (const s of stmts) {
+    const n = rc.out.length;
+    statement(rc, s);
+    checkStmtHooks(rc.chain, rc.files, rc.out, n, s.pos);
+  }
   return { stmts: rc.out, sets: rc.anon };
 }
 
@@ -133,15 +143,17 @@ export function keyOf(rc: EvalScope & { nh?: 4 | 6 | null; th?: number | null },
     case 'binop':
       return binopKey(rc, keyOf(rc, e.l), e.op, e.r);
     case 'numgen':
-      return numgenKey(rc, e);
-    case 'hash':
-      return fail(rc, e.pos, `${e.kind} is not supported by ctkit`);
+      return guard(rc, () => numgenKey(e));
+    case 'hash': {
+      const inner = e.expr === null ? null : keyOf(rc, e.expr);
+      return guard(rc, () => hashKey(e, inner));
+    }
     case 'fib':
-      return fail(rc, e.pos, 'fib expressions are not supported by ctkit yet: the host routing callbacks they need are missing');
+      return fibKey(rc, e, false);
     case 'rt':
-      return fail(rc, e.pos, `rt ${e.key} is not supported by ctkit`);
+      return rtKey(rc, e);
     case 'tcpopt':
-      return fail(rc, e.pos, `tcp option ${e.opt} is not supported by ctkit as a match`);
+      return tcpOptKey(rc, e, false);
     case 'map':
       return mapKey(rc, e);
     default:
@@ -240,18 +252,6 @@ function numKey(text: string, type: DType, num: (ctx: PacketContext) => number):
   };
 }
 
-function numgenKey(rc: EvalScope, e: Expr & { k: 'numgen' }): Key {
-  if (e.mode === 'random') fail(rc, e.pos, 'numgen random is not supported by ctkit (no random source in the engine)');
-  if (e.mod <= 0) fail(rc, e.pos, 'numgen modulus must be positive');
-  let counter = 0;
-  const text = `numgen inc mod ${e.mod}${e.offset ? ` offset ${e.offset}` : ''}`;
-  return numKey(text, T.integer, () => {
-    const v = counter;
-    counter = (counter + 1) % e.mod;
-    return v + e.offset;
-  });
-}
-
 /** `EXPR map { k : v }` as a value (meta mark set, nat targets). */
 function mapKey(rc: EvalScope, e: Expr & { k: 'map' }): Key {
   const key = keyOf(rc, e.key);
@@ -296,11 +296,13 @@ function mapKey(rc: EvalScope, e: Expr & { k: 'map' }): Key {
 /** A set's element text (key, data, options) as nft prints it. */
 export function elemText(set: NftSet, e: Elem, now: number | null): string {
   let s = keyText(set.fields, e.lo, e.hi);
+  // nft's order: the element's statements, then timeout, expires, comment
+  if (e.state !== null) for (const st of e.state) s += ` ${elemStateText(st)}`;
+  if (e.counter) s += ` counter packets ${e.counter.packets} bytes ${e.counter.bytes}`;
   if (e.timeout !== null && e.timeout !== set.opts.timeout) s += ` timeout ${timeTxt(e.timeout)}`;
   if (e.expires !== null && now !== null && !Number.isNaN(e.expires) && e.timeout !== null) {
     s += ` expires ${timeTxt(Math.max(0, Math.round((e.expires - now) * 1000)))}`;
   }
-  if (e.counter) s += ` counter packets ${e.counter.packets} bytes ${e.counter.bytes}`;
   if (e.comment !== null) s += ` comment "${e.comment}"`;
   const d = e.data;
   if (d) {
@@ -389,7 +391,7 @@ function elemData(rc: EvalScope, set: NftSet, value: Expr): Elem['data'] {
 }
 
 /** The anonymous set (or named map) a `map`/`vmap` refers to. */
-function mapSet(rc: EvalScope & { anon?: NftSet[] }, key: Key, m: Expr, dataType: DType | 'verdict' | null): NftSet {
+export function mapSet(rc: EvalScope & { anon?: NftSet[] }, key: Key, m: Expr, dataType: DType | 'verdict' | null): NftSet {
   if (m.k === 'setref') {
     const s = rc.table.sets.get(m.name);
     if (!s) fail(rc, m.pos, `Could not process rule: No such file or directory: map ${m.name}`);
@@ -459,6 +461,12 @@ function statement(rc: RuleCtx, s: Stmt): void {
       return natStmt(rc, s);
     case 'set':
       return setStmt(rc, s);
+    case 'connlimit':
+      rc.out.push(new ConnlimitStmt(s.count, s.over));
+      return;
+    case 'tcpopt-reset':
+      rc.out.push(tcpOptResetStmt(rc, s.opt, s.pos));
+      return;
     case 'notrack':
       rc.out.push(
         new SimpleStmt('notrack', () => (ctx) => {
@@ -470,6 +478,10 @@ function statement(rc: RuleCtx, s: Stmt): void {
     case 'dynset':
     case 'meter':
       return dynsetStmt(rc, s);
+    case 'fwd':
+    case 'dup':
+      rc.out.push(fwdDupStmt(rc, s));
+      return;
   }
 }
 
@@ -491,7 +503,10 @@ function opText(op: RelOp): string {
 }
 
 function matchStmt(rc: RuleCtx, s: Stmt & { k: 'match' }): void {
-  const key = keyOf(rc, s.lhs);
+  // `fib ... oif exists`, `tcp option maxseg exists`: presence tests (NFTA_*_F_PRESENT)
+  const presence = isPresenceTest(s.rhs) && (s.lhs.k === 'fib' || s.lhs.k === 'tcpopt');
+  const key = presence && s.lhs.k === 'fib' ? fibKey(rc, s.lhs, true) : presence && s.lhs.k === 'tcpopt' ? tcpOptKey(rc, s.lhs, true) : keyOf(rc, s.lhs);
+  if ((key.text === 'meta secmark' || key.text === 'ct secmark') && s.rhs.k === 'const') fail(rc, s.rhs.pos, 'Cannot be used with right hand side constant value');
   const st = guard(rc, () => relational(rc, key, s.op, s.rhs));
   rc.out.push(st);
   const eq = st instanceof CmpStmt && st.op === 'eq' ? st.value : undefined;
@@ -573,69 +588,8 @@ function providesOf(key: Key, v: Uint8Array): string {
 
 // ---- objects ----
 
-function findObject(rc: EvalScope, type: string, name: string, pos: Pos): NftObject {
-  const o = rc.table.object(type, name);
-  if (!o) fail(rc, pos, `Could not process rule: No such file or directory: ${type} ${name}`);
-  return o;
-}
-
 function objRef(rc: RuleCtx, s: Stmt & { k: 'objref' }): void {
-  if (s.map !== null) fail(rc, s.pos, `${s.type} maps are not supported by ctkit`);
-  const o = findObject(rc, s.type, s.name!, s.pos);
-  const st = o.state;
-  const txt = s.type.startsWith('ct ') ? `${s.type} set "${o.name}"` : `${s.type} name "${o.name}"`;
-  switch (st.kind) {
-    case 'counter':
-      rc.out.push(
-        new SimpleStmt(txt, (cc) => {
-          const vm = cc.vm;
-          return (ctx) => {
-            st.packets++;
-            st.bytes += ctx.pkt.ipEnd - ctx.pkt.l3Off;
-            vm.trace.push(cc.trace);
-            return Code.NEXT;
-          };
-        }),
-      );
-      return;
-    case 'quota': {
-      const q = new QuotaState({ bytes: st.bytes, over: st.over, used: 0 }, st.used);
-      rc.out.push(
-        new SimpleStmt(txt, () => (ctx) => {
-          q.used = st.used;
-          const r = q.eval(ctx);
-          st.used = q.used;
-          return r;
-        }),
-      );
-      return;
-    }
-    case 'limit': {
-      if (!(st.bucket instanceof LimitBucket)) st.bucket = new LimitBucket(st.spec);
-      const b = st.bucket as LimitBucket;
-      rc.out.push(new SimpleStmt(txt, () => (ctx) => b.eval(ctx)));
-      return;
-    }
-    case 'ct helper':
-      rc.out.push(new SimpleStmt(txt, () => (ctx) => assignHelper(ctx, st)));
-      return;
-    case 'ct timeout':
-      return fail(rc, s.pos, 'ct timeout set is not supported by ctkit yet: the conntrack core takes no per-connection timeout policy');
-    case 'ct expectation':
-      return fail(rc, s.pos, 'ct expectation set is not supported by ctkit');
-  }
-}
-
-/** nft_ct_helper_obj_eval: attach the helper to a new, unconfirmed connection of its protocol. */
-function assignHelper(ctx: PacketContext, h: { helper: string; protocol: number; l3proto: number }): number {
-  const ct = ctx.ct;
-  if (ct === null || (ct.status & CtStatus.CONFIRMED) !== 0 || ct.orig.proto !== h.protocol) return Code.NEXT;
-  const l3 = ct.orig.family === 4 ? 2 : 10;
-  if (h.l3proto !== 1 && h.l3proto !== l3) return Code.NEXT;
-  if ((ct.status & CtStatus.HELPER) !== 0) return Code.NEXT;
-  (ct as { helperName: string | null }).helperName = h.helper;
-  ct.status |= CtStatus.HELPER;
-  return Code.NEXT;
+  objRefStmt(rc, s);
 }
 
 // ---- log ----
@@ -781,7 +735,6 @@ function natStmt(rc: RuleCtx, s: Stmt & { k: 'nat' }): void {
   let fam: 4 | 6 | null = s.family ?? tfam;
   if (s.family !== null && tfam !== null && s.family !== tfam) fail(rc, s.pos, `${s.kind}: the address family does not match the table`);
   const flags = s.flags.reduce((f, x) => f | (x === 'random' ? NatFlag.PROTO_RANDOM : x === 'fully-random' ? NatFlag.PROTO_RANDOM_FULLY : x === 'persistent' ? NatFlag.PERSISTENT : NatFlag.NETMAP), 0);
-  if (s.port !== null && rc.th === null) fail(rc, s.port.pos, 'transport protocol mapping is only valid after transport protocol match');
   let addrText = '';
   let portText = '';
   let minAddr: Uint32Array = new Uint32Array(4);
@@ -807,22 +760,45 @@ function natStmt(rc: RuleCtx, s: Stmt & { k: 'nat' }): void {
     }
     f |= NatFlag.MAP_IPS;
   }
+  // an address taken from the transport header (`dnat tcp dport map { ... } : ...`) sets the context
+  if (mapped?.needs?.startsWith('th:') && rc.th === null) rc.th = Number(mapped.needs.slice(3));
+  if (s.port !== null && rc.th === null) fail(rc, s.port.pos, 'transport protocol mapping is only valid after transport protocol match');
   let minPort = 0;
   let maxPort = 0;
+  // a port from the packet (`:numgen inc mod 2 map { ... }`, `:tcp dport map { ... }`)
+  let portFn: ((ctx: PacketContext) => number) | null = null;
   if (s.port !== null) {
-    const kv = guard(rc, () => keyInterval(s.port!, [fieldOf(T.inet_service)]));
-    minPort = bytesNum(kv.lo);
-    maxPort = bytesNum(kv.hi);
-    portText = `:${keyText([fieldOf(T.inet_service)], kv.lo, kv.hi)}`;
+    if (s.port.k === 'map' || s.port.k === 'payload' || s.port.k === 'meta' || s.port.k === 'ct' || s.port.k === 'numgen' || s.port.k === 'hash') {
+      const pv = valueOf(rc, s.port, T.inet_service);
+      portFn = pv.num;
+      portText = `:${pv.text}`;
+    } else {
+      const kv = guard(rc, () => keyInterval(s.port!, [fieldOf(T.inet_service)]));
+      minPort = bytesNum(kv.lo);
+      maxPort = bytesNum(kv.hi);
+      portText = `:${keyText([fieldOf(T.inet_service)], kv.lo, kv.hi)}`;
+    }
     f |= NatFlag.PROTO_SPECIFIED;
   }
-  const famText = rc.table.family === 'inet' && (s.kind === 'snat' || s.kind === 'dnat') && fam !== null ? (fam === 4 ? ' ip' : ' ip6') : '';
+  // nft names the family in inet tables, and for a map to `address . port` in any table
+  const concatData = ((mapped as (Key & { mapSet?: NftSet }) | null)?.mapSet?.dataFields?.length ?? 0) > 1;
+  const famText = (rc.table.family === 'inet' || concatData) && (s.kind === 'snat' || s.kind === 'dnat') && fam !== null ? (fam === 4 ? ' ip' : ' ip6') : '';
   let txt = s.kind + famText;
   if (s.addr !== null || s.port !== null) txt += ` to ${addrText}${portText}`;
   txt += natFlagsText(flags);
   const kind = NAT_SPEC_KIND[s.kind]!;
   const mk = (family: 4 | 6, lo: Uint32Array, hi: Uint32Array, fl: number, p0: number, p1: number): Action =>
     Object.freeze({ kind: 'nat', nat: Object.freeze({ kind, family, flags: fl, minAddr: lo, maxAddr: hi, minPort: p0, maxPort: p1, basePort: 0 } as NatSpec) }) as Action;
+  const a4 = fam === 6 ? null : mk(4, minAddr, maxAddr, f, minPort, maxPort);
+  const a6 = fam === 4 ? null : mk(6, minAddr, maxAddr, f, minPort, maxPort);
+  /** The port of the packet's mapping replaces the action's (nft_nat_eval's sreg_proto_min). */
+  const withPort = (ctx: PacketContext, a: Action | null): Action | null => {
+    if (a === null || portFn === null) return a;
+    const p = portFn(ctx);
+    if (p < 0) return null;
+    const n = (a as Action & { nat: NatSpec }).nat;
+    return mk(n.family, n.minAddr, n.maxAddr, n.flags | NatFlag.PROTO_SPECIFIED, p & 0xffff, p & 0xffff);
+  };
   if (mapped !== null) {
     const mfam = fam!;
     const key = mapped;
@@ -837,18 +813,20 @@ function natStmt(rc: RuleCtx, s: Stmt & { k: 'nat' }): void {
           if (set !== null && lookup !== null) {
             anchorSet(set, cc, ctx.now);
             const e = lookup(ctx);
-            return e ? ((e.data as { compiled?: Action }).compiled ?? null) : null;
+            return withPort(ctx, e ? ((e.data as { compiled?: Action }).compiled ?? null) : null);
           }
           if (!key.load(ctx, reg, 0)) return null;
           const w = toWords(reg.subarray(0, mfam === 4 ? 4 : 16));
-          return mk(mfam, w, w, f, minPort, maxPort);
+          return withPort(ctx, mk(mfam, w, w, f, minPort, maxPort));
         });
       }),
     );
     return;
   }
-  const a4 = fam === 6 ? null : mk(4, minAddr, maxAddr, f, minPort, maxPort);
-  const a6 = fam === 4 ? null : mk(6, minAddr, maxAddr, f, minPort, maxPort);
+  if (portFn !== null) {
+    rc.out.push(new SimpleStmt(txt, (cc) => actionOp(cc, (ctx) => withPort(ctx, ctx.family === 4 ? a4 : a6))));
+    return;
+  }
   rc.out.push(new SimpleStmt(txt, (cc) => natOp(cc, a4, a6)));
 }
 
@@ -914,15 +892,34 @@ function prepareNatMap(set: NftSet, fam: 4 | 6, flags: number, mk: (lo: Uint32Ar
 // ---- X set V ----
 
 function setStmt(rc: RuleCtx, s: Stmt & { k: 'set' }): void {
+  if (s.lhs.k === 'meta' && s.lhs.key === 'secmark' && secmarkSet(rc, s)) return;
+  if (s.lhs.k === 'ct' && s.lhs.key === 'secmark' && s.value.k === 'const') fail(rc, s.pos, 'ct secmark must not be set to constant value');
+  if (s.lhs.k === 'payload' || s.lhs.k === 'raw') return payloadSet(rc, s.lhs, s.value, s.pos, valueReaders(rc));
+  if (s.lhs.k === 'tcpopt') {
+    const read = valueReaders(rc);
+    rc.out.push(tcpOptSetStmt(rc, s.lhs, (type) => read.num(s.value, type), s.pos));
+    return;
+  }
   const lhs = keyOf(rc, s.lhs);
   const target = lhs.selectorKind === 'payload' ? null : lhs.settable;
-  if (s.lhs.k === 'payload' || s.lhs.k === 'raw') fail(rc, s.pos, 'payload mangling (`... set` on a header field) is not supported by ctkit yet');
   if (target === undefined || target === null) fail(rc, s.pos, `${lhs.text} cannot be set`);
   const value = valueOf(rc, s.value, lhs.type);
   const txt = `${lhs.text} set ${value.text}`;
   const num = value.num;
   const where = lhs.selectorKind;
   rc.out.push(new SimpleStmt(txt, () => setter(where!, target, num)));
+}
+
+/** How payload and tcp option writes read their values (with the hooks an `rt` / `fib` value is limited to). */
+function valueReaders(rc: RuleCtx): ValueReaders {
+  return {
+    num(e, type) {
+      const v = valueOf(rc, e, type);
+      const hooks = e.k === 'rt' || e.k === 'fib' ? keyOf(rc, e).hooks : undefined;
+      return hooks === undefined ? v : { ...v, hooks };
+    },
+    key: (e) => keyOf(rc, e),
+  };
 }
 
 function setter(where: 'meta' | 'ct' | 'payload' | 'other', target: string, num: (ctx: PacketContext) => number): Op {
@@ -956,6 +953,13 @@ function setter(where: 'meta' | 'ct' | 'payload' | 'other', target: string, num:
           ctx.pktType = v;
           return Code.NEXT;
         };
+      case 'secmark':
+        return (ctx) => {
+          const v = num(ctx);
+          if (v < 0) return Code.BREAK;
+          ctx.secmark = v >>> 0;
+          return Code.NEXT;
+        };
     }
   }
   if (where === 'ct') {
@@ -982,6 +986,16 @@ function setter(where: 'meta' | 'ct' | 'payload' | 'other', target: string, num:
           return Code.NEXT;
         };
       }
+      case 'secmark':
+        // nft_ct_set_eval: the connection's secmark (the kernel caches IPCT_SECMARK when it
+        // changes; ctkit's secmarks stay 0, no LSM labels packets)
+        return (ctx) => {
+          const v = num(ctx);
+          if (v < 0) return Code.BREAK;
+          const ct = ctx.ct as (PacketContext['ct'] & { secmark?: number }) | null;
+          if (ct !== null && ct.secmark !== v >>> 0) ct.secmark = v >>> 0;
+          return Code.NEXT;
+        };
       case 'label':
         return (ctx) => {
           const v = num(ctx);
@@ -998,6 +1012,14 @@ function setter(where: 'meta' | 'ct' | 'payload' | 'other', target: string, num:
 function valueOf(rc: RuleCtx, e: Expr, type: DType): { text: string; num: (ctx: PacketContext) => number } {
   if (e.k === 'const' || e.k === 'list') {
     const v = guard(rc, () => constValue(e, type));
+    if (type === T.ct_label && v.length === 16) {
+      // A label set (128 bits, byte i holding bits (15 - i) * 8 ...): `ct label set N` sets bit N.
+      const bits: number[] = [];
+      for (let i = 0; i < 16; i++) for (let b = 0; b < 8; b++) if (v[i]! & (1 << b)) bits.push((15 - i) * 8 + b);
+      if (bits.length !== 1) fail(rc, e.pos, 'ct label set takes one label (ctkit sets one label bit per statement)');
+      const bit = bits[0]!;
+      return { text: type.print(v), num: () => bit };
+    }
     if (v.length > 4) fail(rc, e.pos, 'values longer than 32 bits cannot be set');
     const n = bytesNum(v);
     return { text: type.print(v), num: () => n };
@@ -1050,12 +1072,15 @@ function dynsetStmt(rc: RuleCtx, s: Stmt & ({ k: 'dynset' } | { k: 'meter' })): 
       fail(rc, s.pos, 'datatype mismatch between the set and the key');
     }
     if (s.timeout !== null && !set.flags.has('timeout')) fail(rc, s.pos, `set ${s.set} has no timeout flag`);
+    // nft makes a set updated from the packet path dynamic, of 65535 elements unless sized
+    set.flags.add('dynamic');
+    if (set.opts.size === null) set.opts.size = 65535;
     head = `${s.op} @${s.set} { ${key.text}`;
   }
   if (s.timeout !== null) head += ` timeout ${timeTxt(s.timeout)}`;
   const inner = evaluateRule(rc, s.stmts);
   for (const st of inner.stmts) {
-    if (!(st instanceof LimitStmt || st instanceof CounterStmt || st instanceof QuotaStmt)) fail(rc, s.pos, 'only limit, counter and quota may be attached to set elements');
+    if (!(st instanceof LimitStmt || st instanceof CounterStmt || st instanceof QuotaStmt || st instanceof ConnlimitStmt)) fail(rc, s.pos, 'only limit, counter, quota and ct count may be attached to set elements');
   }
   const txt = `${head}${inner.stmts.map((x) => ` ${x.text()}`).join('')} }`;
   const op = s.k === 'meter' ? 'update' : s.op;
@@ -1080,7 +1105,7 @@ function dynsetOp(cc: CompileCtx, key: Key, set: NftSet, op: 'add' | 'update' | 
       if (set.opts.size !== null && set.elems.length >= set.opts.size) return Code.BREAK;
       const k = reg.slice(0, set.keyBytes);
       e = makeElem(k, k);
-      e.state = specs.map((sp) => elemState(sp));
+      e.state = specs.map((sp) => (sp instanceof ConnlimitStmt ? { cl: sp, list: sp.newState(ctx) } : elemState(sp)));
       if (timeout !== null) {
         e.timeout = timeout;
         e.expires = ctx.now + timeout / 1000;
@@ -1100,6 +1125,16 @@ function dynsetOp(cc: CompileCtx, key: Key, set: NftSet, op: 'add' | 'update' | 
   };
 }
 
+/** A dynamic-set element's statement as nft lists it (`limit rate 1/second`, `counter packets 2 bytes 86`, `ct count over 1`). */
+function elemStateText(state: unknown): string {
+  const cl = state as { cl?: ConnlimitStmt };
+  if (cl.cl !== undefined) return cl.cl.text();
+  if (state instanceof LimitBucket) return limitText(state.spec);
+  if (state instanceof QuotaState) return `quota ${state.text()}`;
+  const c = state as { packets: number; bytes: number };
+  return `counter packets ${c.packets} bytes ${c.bytes}`;
+}
+
 function elemState(sp: IrStmt): unknown {
   if (sp instanceof LimitStmt) return new LimitBucket(sp.spec);
   if (sp instanceof QuotaStmt) return new QuotaState(sp.state.spec, 0);
@@ -1107,11 +1142,13 @@ function elemState(sp: IrStmt): unknown {
 }
 
 function elemEval(state: unknown, ctx: PacketContext): number {
+  const cl = state as { cl?: ConnlimitStmt; list?: ConnCountList };
+  if (cl.cl !== undefined) return cl.cl.evalList(cl.list!, ctx);
   if (state instanceof LimitBucket) return state.eval(ctx);
   if (state instanceof QuotaState) return state.eval(ctx);
   const c = state as { packets: number; bytes: number };
   c.packets++;
-  c.bytes += ctx.pkt.ipEnd - ctx.pkt.l3Off;
+  c.bytes += pktLen(ctx);
   return Code.NEXT;
 }
 

@@ -47,6 +47,8 @@ export interface IrStmt {
   readonly providerKind?: 'meta' | 'payload';
   /** A test (match, lookup): statements that are not keep dependencies of later ones visible. */
   readonly isTest?: boolean;
+  /** The hooks the kernel accepts this statement in (its expression's validate), absent: any. */
+  readonly hooks?: readonly string[];
 }
 
 /** A typed left-hand side: one selector, a concatenation, or a selector with bit operations. */
@@ -63,6 +65,8 @@ export interface Key {
   /** meta / ct key name when the key is one selector that statements may set. */
   readonly settable?: string;
   readonly selectorKind?: 'meta' | 'ct' | 'payload' | 'other';
+  /** The hooks the kernel accepts this expression in, absent: any. */
+  readonly hooks?: readonly string[];
 }
 
 const N = Code.NEXT;
@@ -70,7 +74,8 @@ const B = Code.BREAK;
 
 /** Packet length as counters and byte limits see it (skb->len at the IP layer). */
 export function pktLen(ctx: PacketContext): number {
-  return ctx.pkt.ipEnd - ctx.pkt.l3Off;
+  // skb->len: from the network header, plus the link-layer header where the hook counts it (netdev egress, arp output)
+  return ctx.pkt.ipEnd - ctx.pkt.l3Off + (ctx.llLen ?? 0);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -124,12 +129,14 @@ abstract class TestStmt implements IrStmt {
   readonly needs?: string;
   readonly providerKind?: 'meta' | 'payload';
   readonly isTest = true;
+  readonly hooks?: readonly string[];
   constructor(
     readonly key: Key,
     private readonly txt: string,
     provides?: string,
   ) {
     if (key.needs !== undefined) this.needs = key.needs;
+    if (key.hooks !== undefined) this.hooks = key.hooks;
     if (provides !== undefined) {
       this.provides = provides;
       this.providerKind = key.protoKey?.kind;
@@ -334,12 +341,14 @@ export function verdictOp(v: string, chainName: string | null, cc: CompileCtx): 
 
 export class VmapStmt implements IrStmt {
   readonly needs?: string;
+  readonly hooks?: readonly string[];
   constructor(
     readonly key: Key,
     readonly set: NftSet,
     private readonly txt: string,
   ) {
     if (key.needs !== undefined) this.needs = key.needs;
+    if (key.hooks !== undefined) this.hooks = key.hooks;
   }
   text(): string {
     return this.txt;

@@ -24,7 +24,10 @@ export interface Token {
   readonly src: number;
 }
 
-/** A parse or evaluation error at a place in a source: `FILE:LINE:COLUMN: message`. */
+/**
+ * A parse or evaluation error at a place in a source: `FILE:LINE:COLUMN: message`, or, for line 0
+ * (a place without lines: a JSON path, json.ts), `FILE: message`.
+ */
 export class NftError extends Error {
   constructor(
     readonly file: string,
@@ -32,7 +35,7 @@ export class NftError extends Error {
     readonly column: number,
     readonly detail: string,
   ) {
-    super(`${file}:${line}:${column}: ${detail}`);
+    super(line === 0 ? `${file}: ${detail}` : `${file}:${line}:${column}: ${detail}`);
     this.name = 'NftError';
   }
 }

@@ -12,17 +12,21 @@ import { errorAt, evaluateRule, keyOf, addElements } from './evaluate.js';
 import type { NftError } from './lexer.js';
 import { type BaseHook, NftChain, type NftObject, NftRule, NftRuleset, NftTable, type ObjState } from './model.js';
 import { type ParseOptions, parseNft } from './parse.js';
+import { isJsonRuleset, parseNftJson } from './json.js';
+import { baseChainProblem, familyProblem, priorityByName } from './families.js';
 import { type Field, NftSet } from './sets.js';
 import { fieldOf } from './values.js';
 import { parseProtocol } from '../rules/values.js';
 import { helperRefusal } from '../helpers/registry.js';
+import { ctTimeoutProtocolOk, ctTimeoutStateIndex, ctTimeoutUnsupported, missingMapObject, objectDataType } from './objects.js';
 
 export type { NftError };
 
-/** Parses and loads `text` into `rs` (a new ruleset by default). Throws NftError. */
+/** Parses and loads `text` (nft -f text, or nft -j JSON) into `rs` (a new ruleset by default). Throws NftError. */
 export function loadNft(text: string, opts: ParseOptions & { ruleset?: NftRuleset } = {}): NftRuleset {
   const rs = opts.ruleset ?? new NftRuleset();
-  const script = parseNft(text, opts);
+  // nft -j: a JSON document (nft text never starts with `{`)
+  const script = isJsonRuleset(text) ? parseNftJson(text, opts) : parseNft(text, opts);
   const base = rs.files.length;
   rs.files.push(...script.files);
   const shift = (p: Pos): Pos => (base === 0 ? p : { ...p, src: p.src + base });
@@ -31,9 +35,6 @@ export function loadNft(text: string, opts: ParseOptions & { ruleset?: NftRulese
   return rs;
 }
 
-const STD_PRIOS: readonly (readonly [string, number])[] = [
-  ['raw', -300], ['mangle', -150], ['dstnat', -100], ['filter', 0], ['security', 50], ['srcnat', 100],
-];
 const HOOKS = ['prerouting', 'input', 'forward', 'output', 'postrouting', 'ingress', 'egress'];
 
 /** Whether a named priority is valid for the family and hook (nft's std_prio_family_hook_compat). */
@@ -138,9 +139,10 @@ class Loader {
     if (type !== 'filter' && type !== 'nat' && type !== 'route') this.fail(c.pos, `unknown chain type ${type}`);
     const hook = c.hook!;
     if (!HOOKS.includes(hook)) this.fail(c.pos, `unknown chain hook ${hook}`);
+    const problem = baseChainProblem(tb.family, type, hook, c.device);
+    if (problem !== null) this.fail(c.pos, problem);
     if (type === 'nat' && !['prerouting', 'input', 'output', 'postrouting'].includes(hook)) this.fail(c.pos, `Could not process rule: Operation not supported: nat chains cannot use the ${hook} hook`);
     if (type === 'route' && hook !== 'output') this.fail(c.pos, 'Could not process rule: Operation not supported: route chains only use the output hook');
-    if ((hook === 'ingress' || hook === 'egress') && c.device.length === 0 && tb.family === 'netdev') this.fail(c.pos, 'netdev chains need a device');
     const priority = this.priority(tb.family, hook, c.priority!.text, c.priority!.pos);
     // nf_nat refuses nat chains that would run before conntrack (priority <= -200)
     if (type === 'nat' && priority <= -200) this.fail(c.pos, 'Could not process rule: Operation not supported');
@@ -153,10 +155,10 @@ class Loader {
     let base = parseCNumber(m[1]!.replace(/^-/, '')) !== null ? Number(m[1]) : NaN;
     if (/^-?[0-9]+$/.test(m[1]!)) base = Number(m[1]);
     if (Number.isNaN(base)) {
-      const std = STD_PRIOS.find(([n]) => n === m[1]);
-      if (!std) this.fail(pos, `'${m[1]}' is invalid priority in this context.`);
-      if (!stdPrioCompatible(std[1], family, hook)) this.fail(pos, `'${m[1]}' is invalid priority in this context.`);
-      base = std[1];
+      // the family's own names (bridge filter is -200; arp and netdev know only filter)
+      const std = priorityByName(family, hook, m[1]!);
+      if (std === null) this.fail(pos, `'${m[1]}' is invalid priority in this context.`);
+      base = std;
     }
     if (m[2] !== undefined) base += (m[2] === '-' ? -1 : 1) * Number(m[3]);
     return base;
@@ -187,6 +189,8 @@ class Loader {
   }
 
   private addRule(tb: NftTable, ch: NftChain, r: { stmts: readonly import('./ast.js').Stmt[]; comment: string | null; pos: Pos }, at: number | null): NftRule {
+    const bad = familyProblem(tb.family, ch.base?.hook ?? null, r.stmts);
+    if (bad !== null) this.fail(bad.at.pos, bad.message);
     const { stmts, sets } = evaluateRule({ table: tb, chain: ch, files: this.rs.files }, this.shiftStmts(r.stmts));
     const rule = new NftRule(tb.newHandle(), stmts, r.comment, r.pos, sets);
     if (at === null) ch.rules.push(rule);
@@ -317,11 +321,13 @@ class Loader {
     set.dataFields = dataFields;
     tb.sets.set(s.name, set);
     if (s.elements) addElements(this.scope(tb), set, this.shiftStmts(s.elements), true);
+    const missing = missingMapObject(tb, set);
+    if (missing !== null) this.fail(s.pos, missing);
   }
 
   private typeNamed(n: string, pos: Pos): DType {
     if (n === 'verdict') this.fail(pos, 'verdict is only valid as map data');
-    const t = namedType(n);
+    const t = namedType(n) ?? objectDataType(n);
     if (!t) this.fail(pos, `unknown datatype ${n}`);
     return t;
   }
@@ -332,6 +338,8 @@ class Loader {
     if (!set) this.fail(c.pos, `Could not process rule: No such file or directory: set ${c.set}`);
     if (c.op === 'add' || c.op === 'create') {
       addElements(this.scope(tb), set, this.shiftStmts(c.elems), true);
+      const missing = missingMapObject(tb, set);
+      if (missing !== null) this.fail(c.pos, missing);
       return;
     }
     const probe = new NftSet('', 0, set.fields, set.isMap, set.dataType, new Set([...set.flags, 'interval']), set.opts);
@@ -411,13 +419,33 @@ class Loader {
         }
         return { kind: 'ct helper', helper, protocol, l3proto };
       }
-      case 'ct timeout':
-        return { kind: 'ct timeout', protocol: proto(), l3proto: l3(), policy: (get('policy') as [string, number][]) ?? [] };
-      case 'ct expectation':
+      case 'ct timeout': {
+        const protocol = proto();
+        const policy = (get('policy') as [string, number][]) ?? [];
+        if (!ctTimeoutProtocolOk(protocol)) this.fail(o.props.get('protocol')?.pos ?? o.pos, 'syntax error, expecting udp or tcp');
+        for (const [state] of policy) {
+          if (ctTimeoutStateIndex(protocol, state) < 0) this.fail(o.props.get(`state:${state}`)?.pos ?? o.pos, 'invalid state for this protocol');
+        }
+        const refused = ctTimeoutUnsupported(protocol, policy);
+        if (refused !== null) this.fail(o.pos, refused);
+        return { kind: 'ct timeout', protocol, l3proto: l3(), policy };
+      }
+      case 'secmark':
+        // security_secctx_to_secid finds no LSM to resolve the context: the kernel answers ENOENT
+        this.fail(o.pos, `Could not process rule: No such file or directory: secmark ${o.name} (the kernel resolves "${String(get('ctx') ?? '')}" through the LSM; without SELinux the object cannot be created)`);
+      case 'ct expectation': {
+        if (!['protocol', 'dport', 'timeout', 'size'].every((k) => o.props.has(k))) this.fail(o.pos, 'missing options');
+        const l3proto = l3();
+        // nft_ct_expect_obj_init: an l3proto of another family than the table's is EINVAL
+        const tfam = tb.family === 'ip' ? 2 : tb.family === 'ip6' ? 10 : tb.family === 'inet' ? 1 : 0;
+        if (tfam !== 1 && l3proto !== tfam) this.fail(o.pos, 'Could not process rule: Invalid argument');
+        if (l3proto === 1) this.fail(o.pos, 'Could not process rule: Address family not supported by protocol');
         return {
-          kind: 'ct expectation', protocol: proto(), l3proto: l3(), dport: (get('dport') as number) ?? 0,
-          timeout: (get('timeout') as number) ?? 0, size: (get('size') as number) ?? 0,
+          kind: 'ct expectation', protocol: proto(), l3proto, dport: get('dport') as number,
+          // nft sends the size as a u8
+          timeout: get('timeout') as number, size: (get('size') as number) & 0xff,
         };
+      }
       default:
         this.fail(o.pos, `${o.type} objects are not supported by ctkit`);
     }

@@ -2,7 +2,7 @@
  * Parser for `nft -f` text (nftables 1.0.6 syntax) into commands (ast.ts).
  *
  * Accepted: `flush ruleset`; `table FAMILY NAME { ... }` blocks with chains, sets, maps,
- * flowtables and named objects (counter, quota, limit, ct helper, ct timeout, ct expectation);
+ * flowtables and named objects (counter, quota, limit, ct helper, ct timeout, ct expectation, secmark);
  * the `add|create|insert|replace|delete|destroy|flush` commands for tables, chains, rules, sets,
  * maps, elements and objects (the verb `add` may be left out); `define` / `redefine` /
  * `undefine` and `$variables`; `include "FILE"` through a callback the caller supplies (the
@@ -32,11 +32,13 @@ export interface ParsedScript {
 
 const STMT_END = new Set(['\n', ';', '}']);
 const VERDICTS = new Set(['accept', 'drop', 'continue', 'return', 'jump', 'goto', 'queue']);
+/** nft's word forms of the bit operators (`ct mark or 0x100`, `meta mark and 0xff`). */
+const WORD_OPS: Readonly<Record<string, string>> = { and: '&', or: '|', xor: '^', lshift: '<<', rshift: '>>' };
 const REL_OPS: Readonly<Record<string, RelOp>> = {
   '==': '==', eq: '==', '!=': '!=', ne: '!=', '<': '<', lt: '<', '>': '>', gt: '>', '<=': '<=', le: '<=', '>=': '>=', ge: '>=',
 };
 const UNSUPPORTED_STMTS: Readonly<Record<string, string>> = {
-  dup: 'dup statement', fwd: 'fwd statement', tproxy: 'tproxy statement', synproxy: 'synproxy statement',
+  tproxy: 'tproxy statement', synproxy: 'synproxy statement',
   flow: 'flow offload statement', xt: 'xt (iptables-nft compat) statement', osf: 'osf expression', socket: 'socket expression',
   ipsec: 'ipsec expression', tunnel: 'tunnel expression', exthdr: 'exthdr expression', hbh: 'IPv6 extension header expression',
   rt0: 'routing header expression', srh: 'segment routing header expression', frag: 'fragment header expression',
@@ -726,6 +728,9 @@ class Parser {
         case 'ct expectation':
           this.ctObjProp(type, props);
           break;
+        case 'secmark':
+          props.set('ctx', { value: this.str('security context'), pos: this.pos(t) });
+          break;
         default:
           this.fail(`${type} objects are not supported`, at);
       }
@@ -738,6 +743,7 @@ class Parser {
     const t = this.t;
     const key = this.ident('property');
     const pos = this.pos(t);
+    if (key === 'protocol' && !this.isWord('tcp') && !this.isWord('udp')) this.unexpected('udp or tcp');
     if (key === 'protocol' || key === 'l3proto') props.set(key, { value: this.ident(key), pos });
     else if (key === 'policy' && type === 'ct timeout') {
       this.expectPunct('=');
@@ -746,12 +752,12 @@ class Parser {
       for (;;) {
         this.skipNl();
         if (this.eatPunct('}')) break;
+        const st = this.t;
         const state = this.ident('state');
+        // the loader names the state that is wrong for the protocol
+        props.set(`state:${state}`, { value: state, pos: this.pos(st) });
         this.expectPunct(':');
-        const v = this.t;
-        const ms = parseTime(this.ident('timeout'));
-        if (ms === null) this.fail('Wrong time format', v);
-        list.push([state, ms / 1000]);
+        list.push([state, this.number('number')]);
         this.skipNl();
         this.eatPunct(',');
       }
@@ -814,6 +820,15 @@ class Parser {
         case 'notrack':
           this.i++;
           return { k: 'notrack', pos };
+        case 'fwd':
+        case 'dup':
+          return this.fwdDupStmt();
+        case 'reset':
+          if (this.peek().text === 'tcp' && this.peek(2).text === 'option') {
+            this.i += 3;
+            return { k: 'tcpopt-reset', opt: this.ident('tcp option'), pos };
+          }
+          break;
         case 'add':
         case 'update':
         case 'delete':
@@ -826,6 +841,11 @@ class Parser {
         case 'synproxy':
           this.fail('synproxy statement is not supported by ctkit');
       }
+      if (w === 'ct' && this.peek().text === 'count') {
+        this.i += 2;
+        const over = this.eatWord('over');
+        return { k: 'connlimit', count: this.number('connection count'), over, pos };
+      }
       if (w === 'ct' && ['helper', 'timeout', 'expectation'].includes(this.peek().text) && this.peek(2).text === 'set') {
         const kind = this.peek().text;
         this.i += 3;
@@ -834,7 +854,8 @@ class Parser {
     }
     const lhs = this.lhsExpr();
     if (this.eatWord('set')) {
-      const value = this.isSelectorStart() ? this.lhsExpr() : this.rhsConcat();
+      // a comma list is a set of flags (`tcp flags set syn,ack`)
+      const value = this.isSelectorStart() ? this.lhsExpr() : this.rhsList(false);
       return { k: 'set', lhs, value, pos };
     }
     if (this.eatWord('vmap')) {
@@ -852,27 +873,27 @@ class Parser {
   }
 
   private objRef(type: string, pos: Pos): Stmt {
-    if (this.isWord() && !this.t.text.startsWith('$') && this.peek().text === 'map') {
-      const key = this.lhsExpr();
-      this.expectWord('map');
-      return { k: 'objref', type, name: null, map: { k: 'map', key, map: this.mapTarget(), pos }, pos };
-    }
+    if (this.isWord() && !this.t.text.startsWith('$') && this.peek().text === 'map') return this.objMapRef(type, pos);
     const lhsStart = this.t;
-    if (lhsStart.kind === 'str' || (lhsStart.kind === 'word' && !(lhsStart.text in PROTOCOLS) && lhsStart.text !== 'meta' && lhsStart.text !== 'ct')) {
+    if (lhsStart.kind === 'str' || (lhsStart.kind === 'word' && !this.isSelectorStart())) {
       return { k: 'objref', type, name: this.str('object name'), map: null, pos };
     }
-    const key = this.lhsExpr();
+    return this.objMapRef(type, pos);
+  }
+
+  /** `EXPR map { ... }` / `EXPR map @m` naming the object to use. */
+  private objMapRef(type: string, pos: Pos): Stmt {
+    const e = this.lhsExpr();
+    if (e.k === 'map') return { k: 'objref', type, name: null, map: e, pos };
     this.expectWord('map');
-    return { k: 'objref', type, name: null, map: { k: 'map', key, map: this.mapTarget(), pos }, pos };
+    return { k: 'objref', type, name: null, map: { k: 'map', key: e, map: this.mapTarget(), pos }, pos };
   }
 
   private objRefValue(type: string, pos: Pos): Stmt {
-    if (this.t.kind === 'str' || (this.isWord() && this.peek().text !== 'map')) {
+    if (this.t.kind === 'str' || (this.isWord() && this.peek().text !== 'map' && !this.isSelectorStart())) {
       return { k: 'objref', type, name: this.str('object name'), map: null, pos };
     }
-    const key = this.lhsExpr();
-    this.expectWord('map');
-    return { k: 'objref', type, name: null, map: { k: 'map', key, map: this.mapTarget(), pos }, pos };
+    return this.objMapRef(type, pos);
   }
 
   private counterStmt(): Stmt {
@@ -1009,10 +1030,13 @@ class Parser {
     const kind = t.text as 'snat' | 'dnat' | 'masquerade' | 'redirect';
     this.i++;
     let family: 4 | 6 | null = null;
-    if (this.isWord('ip') || this.isWord('ip6')) {
+    // `snat ip to ...` names the family; `snat ip saddr map { ... }` is an expression;
+    // `dnat ip addr . port to EXPR map { K : ADDR . PORT }` is `dnat ip to` (nft lists it so)
+    const addrPort = this.peek().text === 'addr' && this.peek(2).text === '.' && this.peek(3).text === 'port' && this.peek(4).text === 'to';
+    if ((this.isWord('ip') || this.isWord('ip6')) && (this.peek().text === 'to' || addrPort)) {
       if (kind === 'masquerade' || kind === 'redirect') this.unexpected();
       family = this.t.text === 'ip' ? 4 : 6;
-      this.i++;
+      this.i += addrPort ? 4 : 1;
     }
     let addr: Expr | null = null;
     let port: Expr | null = null;
@@ -1034,6 +1058,32 @@ class Parser {
   }
 
   /** The current word starts a selector (payload, meta, ct, ...), not a constant. */
+  /**
+   * nft lists a NAT port taken from the packet glued to what precedes it (`to 10.0.0.1:numgen inc
+   * ...`, `map { ... }:tcp dport ...`, `[fd00::1]:numgen ...`): such a word is split into the
+   * address, `:` and the word that starts the port expression.
+   */
+  private splitGluedPort(): void {
+    const t = this.t;
+    if (t.kind !== 'word') return;
+    const text = t.text;
+    let c = -1;
+    if (text.startsWith('[')) {
+      const close = text.indexOf(']');
+      if (close > 0 && text[close + 1] === ':') c = close + 1;
+    } else if (text.split(':').length === 2) {
+      c = text.indexOf(':');
+    }
+    if (c < 0) return;
+    const rest = text.slice(c + 1);
+    if (!(rest in PROTOCOLS || ['meta', 'ct', 'numgen', 'jhash', 'symhash'].includes(rest) || UNQUALIFIED_META.has(rest))) return;
+    const parts: Token[] = [];
+    if (c > 0) parts.push({ ...t, text: text.slice(0, c) });
+    parts.push({ ...t, kind: 'punct', text: ':', col: t.col + c });
+    parts.push({ ...t, text: rest, col: t.col + c + 1 });
+    this.toks.splice(this.i, 1, ...parts);
+  }
+
   private isSelectorStart(): boolean {
     const t = this.t;
     if (t.kind !== 'word') return false;
@@ -1047,11 +1097,14 @@ class Parser {
 
   /** NAT target: `ADDR`, `ADDR:PORT`, `:PORT`, ranges, `[v6]:port`, `EXPR map {...}`, `ADDR . PORT` maps. */
   private natTarget(): [Expr | null, Expr | null] {
+    this.splitGluedPort();
     const t = this.t;
     if (t.kind === 'word' && (t.text in PROTOCOLS || t.text === 'meta' || t.text === 'ct' || t.text === 'numgen' || t.text === 'jhash' || t.text === 'symhash' || UNQUALIFIED_META.has(t.text))) {
-      const e = this.lhsExpr();
-      if (this.eatWord('map')) return [{ k: 'map', key: e, map: this.mapTarget(), pos: this.pos(t) }, null];
-      return [e, null];
+      let e = this.lhsExpr();
+      if (this.eatWord('map')) e = { k: 'map', key: e, map: this.mapTarget(), pos: this.pos(t) };
+      // `dnat tcp dport map { ... } : tcp dport map { ... }` (nft lists it `...}:tcp dport ...`)
+      this.splitGluedPort();
+      return [e, this.eatPunct(':') ? this.natPort() : null];
     }
     if (t.kind === 'punct' && t.text === ':') {
       this.i++;
@@ -1101,11 +1154,40 @@ class Parser {
 
   private natPort(): Expr {
     const t = this.t;
+    // `:numgen inc mod 2 map { ... }`, `:tcp dport map @ports`
+    if (this.isSelectorStart()) {
+      const e = this.lhsExpr();
+      return this.eatWord('map') ? { k: 'map', key: e, map: this.mapTarget(), pos: this.pos(t) } : e;
+    }
     if (t.kind !== 'word') this.unexpected('port');
     this.i++;
     let e = rangeOrConst(t.text, this.pos(t));
     if (this.eatPunct('-')) e = { k: 'range', lo: e, hi: { k: 'const', text: this.ident('port'), quoted: false, pos: this.pos(t) }, pos: this.pos(t) };
     return e;
+  }
+
+  /** `fwd to DEV`, `fwd ip|ip6 to ADDR device DEV` (netdev); `dup to DEV` (netdev), `dup to ADDR [device DEV]`. */
+  private fwdDupStmt(): Stmt {
+    const t = this.t;
+    const pos = this.pos(t);
+    const kind = t.text;
+    this.i++;
+    let family: 4 | 6 | null = null;
+    if (kind === 'fwd' && (this.isWord('ip') || this.isWord('ip6'))) {
+      family = this.t.text === 'ip' ? 4 : 6;
+      this.i++;
+    }
+    this.expectWord('to');
+    const value = (): Expr => (this.isSelectorStart() ? this.lhsExpr() : this.rhsPrimary());
+    const target = value();
+    const dev = this.eatWord('device') ? value() : null;
+    if (kind === 'dup') return { k: 'dup', addr: target, dev, pos };
+    if (family !== null) {
+      if (dev === null) this.unexpected('device');
+      return { k: 'fwd', dev, family, addr: target, pos };
+    }
+    if (dev !== null) this.fail('syntax error, unexpected device: fwd to DEVICE, or fwd ip|ip6 to ADDRESS device DEVICE', t);
+    return { k: 'fwd', dev: target, family: null, addr: null, pos };
   }
 
   private dynsetStmt(): Stmt {
@@ -1157,10 +1239,11 @@ class Parser {
     let e = this.lhsConcat();
     for (;;) {
       const t = this.t;
-      if (t.kind === 'punct' && (t.text === '&' || t.text === '|' || t.text === '^' || t.text === '<<' || t.text === '>>')) {
+      const op = t.kind === 'punct' ? t.text : t.kind === 'word' ? (WORD_OPS[t.text] ?? '') : '';
+      if (op === '&' || op === '|' || op === '^' || op === '<<' || op === '>>') {
         this.i++;
         const r = this.rhsPrimary();
-        e = { k: 'binop', op: t.text as BinOp, l: e, r, pos: this.pos(t) };
+        e = { k: 'binop', op: op as BinOp, l: e, r, pos: this.pos(t) };
         continue;
       }
       if (this.isWord('map') && this.peek().kind === 'punct' && this.peek().text === '{') {
@@ -1217,13 +1300,17 @@ class Parser {
     this.i++;
     if (w === 'tcp' && this.isWord('option')) {
       this.i++;
-      const opt = this.ident('tcp option');
-      const field = this.isWord() && !this.atStmtEnd() && ['size', 'kind', 'length', 'count', 'left', 'right', 'tsval', 'tsecr', 'value'].includes(this.t.text) ? this.ident('field') : '';
-      return { k: 'tcpopt', opt, field, pos };
+      return this.tcpOptExpr(pos);
     }
     if (w in PROTOCOLS) {
       if (!this.isWord()) this.unexpected(`${w} header field`);
-      const field = this.t.text;
+      let field = this.t.text;
+      // `arp saddr ip`, `arp daddr ether`: two words
+      if (w === 'arp' && (field === 'saddr' || field === 'daddr')) {
+        this.i++;
+        if (!this.isWord('ip') && !this.isWord('ether')) this.unexpected('ip or ether');
+        field = `${field} ${this.t.text}`;
+      }
       if (PROTOCOLS[w]!.fields[field] === undefined) {
         if (w === 'vlan' || w === 'arp' || w === 'ip' || w === 'ip6' || w === 'ether') this.fail(`syntax error, unexpected ${field}`);
         this.fail(`syntax error, unexpected ${field}`);
@@ -1261,14 +1348,36 @@ class Parser {
         return { k: 'hash', kind: w, expr, mod, seed, offset, pos };
       }
       case 'rt': {
-        if (this.isWord('ip') || this.isWord('ip6')) this.i++;
+        let family: 4 | 6 | undefined;
+        if (this.isWord('ip') || this.isWord('ip6')) {
+          family = this.t.text === 'ip' ? 4 : 6;
+          this.i++;
+        }
         const key = this.ident('rt key');
-        return { k: 'rt', key, pos };
+        return family === undefined ? { k: 'rt', key, pos } : { k: 'rt', key, family, pos };
       }
     }
     if (UNQUALIFIED_META.has(w)) return { k: 'meta', key: w, pos };
     if (UNSUPPORTED_STMTS[w] !== undefined) this.fail(`${UNSUPPORTED_STMTS[w]} is not supported by ctkit`, t);
     this.fail(`syntax error, unexpected ${w}`, t);
+  }
+
+  /** `tcp option NAME [FIELD]`, `tcp option @KIND,OFFSET,LENGTH` (after `tcp option`). */
+  private tcpOptExpr(pos: Pos): Expr {
+    const t = this.t;
+    if (t.kind === 'word' && t.text.startsWith('@')) {
+      this.i++;
+      const opt = t.text.slice(1);
+      this.expectPunct(',');
+      const offset = this.number('offset');
+      this.expectPunct(',');
+      const len = this.number('length');
+      return { k: 'tcpopt', opt, field: '', raw: { offset, len }, pos };
+    }
+    const opt = this.ident('tcp option');
+    const fields = ['size', 'length', 'count', 'left', 'right', 'tsval', 'tsecr', 'subtype'];
+    const field = this.isWord() && fields.includes(this.t.text) ? this.ident('field') : '';
+    return { k: 'tcpopt', opt, field, pos };
   }
 
   private rawPayload(): Expr {
@@ -1333,7 +1442,7 @@ class Parser {
 
   private rhsOr(): Expr {
     let e = this.rhsPrimary();
-    while (this.isPunct('|')) {
+    while (this.isPunct('|') || this.isWord('or')) {
       const t = this.t;
       this.i++;
       e = { k: 'binop', op: '|', l: e, r: this.rhsPrimary(), pos: this.pos(t) };

@@ -11,6 +11,7 @@
  * packet with its header present (not a later fragment).
  */
 import type { PacketContext } from '../netfilter/context.js';
+import { Unsupported } from '../netfilter/pipeline.js';
 import { packetTypeOf } from '../rules/ext/pkttype.js';
 import { type DType, T, bitsType, integerType } from './datatypes.js';
 
@@ -148,6 +149,9 @@ export const PROTOCOLS: Readonly<Record<string, ProtoDef>> = {
     fields: {
       htype: [0, 16, integerType(16)], ptype: [16, 16, T.ether_type], hlen: [32, 8, integerType(8)], plen: [40, 8, integerType(8)],
       operation: [48, 16, T.arp_op],
+      // Ethernet / IPv4 ARP (nft's `arp saddr ip`, ...): the sender's and target's addresses
+      'saddr ether': [64, 48, T.ether_addr], 'saddr ip': [112, 32, T.ipv4_addr],
+      'daddr ether': [144, 48, T.ether_addr], 'daddr ip': [192, 32, T.ipv4_addr],
     },
   },
 };
@@ -157,6 +161,8 @@ function baseOffset(ctx: PacketContext, base: Base): number {
   const pkt = ctx.pkt;
   if (base === 'nh') return pkt.l3Off;
   if (base === 'th') return pkt.fragOffset !== 0 ? -1 : pkt.l4Off;
+  // netdev / arp hooks of a frame ctkit has no link-layer header of (netfilter/netdev.ts)
+  if (ctx.llMissing) throw new Unsupported(`${ctx.llMissing}`);
   return pkt.linktype === 1 ? pkt.l2Off : -1;
 }
 
@@ -243,11 +249,13 @@ function ifaceType(name: string | null): number {
 
 /** meta keys: [type, loader (number) or iface getter]. */
 const META: Readonly<Record<string, () => Selector>> = {
-  length: () => numSelector('meta length', integerType(32), (ctx) => ctx.pkt.ipEnd - ctx.pkt.l3Off),
-  protocol: () => numSelector('meta protocol', T.ether_type, (ctx) => ETH_P[ctx.family]),
+  length: () => numSelector('meta length', integerType(32), (ctx) => ctx.pkt.ipEnd - ctx.pkt.l3Off + (ctx.llLen ?? 0)),
+  // skb->protocol: the frame's ethertype at the netdev / arp hooks (ARP there), else the family's
+  protocol: () => numSelector('meta protocol', T.ether_type, (ctx) => (ctx.pkt.family === 0 ? ctx.pkt.ethertype || -1 : ETH_P[ctx.family])),
   nfproto: () => numSelector('meta nfproto', T.nf_proto, (ctx) => NFPROTO[ctx.family]),
   l4proto: () => numSelector('meta l4proto', T.inet_proto, (ctx) => (ctx.pkt.proto < 0 ? -1 : ctx.pkt.proto)),
   mark: () => numSelector('meta mark', T.mark, (ctx) => ctx.mark >>> 0, { key: 'mark' }),
+  secmark: () => numSelector('meta secmark', integerType(32), (ctx) => (ctx.secmark ?? 0) >>> 0, { key: 'secmark' }),
   priority: () => numSelector('meta priority', T.classid, (ctx) => (ctx.priority ?? 0) >>> 0, { key: 'priority' }),
   iif: () => bytesSelector('iif', T.iface_index, ifaceLoad((c) => c.iif)),
   oif: () => bytesSelector('oif', T.iface_index, ifaceLoad((c) => c.oif)),
@@ -271,7 +279,7 @@ const META: Readonly<Record<string, () => Selector>> = {
 export const UNQUALIFIED_META = new Set(['mark', 'iif', 'oif', 'iifname', 'oifname', 'iiftype', 'oiftype', 'skuid', 'skgid', 'nftrace', 'rtclassid', 'priority', 'pkttype', 'cpu', 'iifgroup', 'oifgroup', 'ipsec']);
 
 /** Meta keys nft knows but this engine cannot evaluate (no clock source, no cgroups, ...). */
-export const UNSUPPORTED_META = new Set(['random', 'cgroup', 'secmark', 'time', 'day', 'hour', 'sdif', 'sdifname', 'ibrname', 'obrname', 'ibrpvid', 'ibrvproto', 'ibriport', 'obriport', 'broute']);
+export const UNSUPPORTED_META = new Set(['random', 'cgroup', 'time', 'day', 'hour', 'sdif', 'sdifname', 'ibrname', 'obrname', 'ibrpvid', 'ibrvproto', 'ibriport', 'obriport', 'broute']);
 
 export function metaSelector(key: string): Selector | null {
   const f = META[key];
@@ -290,6 +298,7 @@ const CT: Readonly<Record<string, () => Selector>> = {
   direction: () => ctNum('ct direction', T.ct_dir, (ctx) => (ctx.ct ? ctx.ctDir : -1)),
   status: () => ctNum('ct status', T.ct_status, (ctx) => (ctx.ct ? ctx.ct.status >>> 0 : -1)),
   mark: () => ctNum('ct mark', T.mark, (ctx) => (ctx.ct ? ctx.ct.mark >>> 0 : -1), 'mark'),
+  secmark: () => ctNum('ct secmark', integerType(32), (ctx) => (ctx.ct ? ((ctx.ct as { secmark?: number }).secmark ?? 0) >>> 0 : -1), 'secmark'),
   zone: () => ctNum('ct zone', integerType(16), (ctx) => (ctx.ct ? ctx.ct.zone : -1), 'zone'),
   expiration: () =>
     ctNum('ct expiration', T.time, (ctx) => (ctx.ct ? Math.max(0, Math.round((ctx.ct.expiresAt - ctx.now) * 1000)) : -1)),
@@ -377,4 +386,4 @@ export function ctSelector(dir: 0 | 1 | null, key: string, family: 4 | 6 | 0): S
 }
 
 /** ct keys nft knows that this engine does not evaluate. */
-export const UNSUPPORTED_CT = new Set(['bytes', 'packets', 'avgpkt', 'id', 'secmark', 'event', 'expectation', 'timeout']);
+export const UNSUPPORTED_CT = new Set(['bytes', 'packets', 'avgpkt', 'id', 'event', 'expectation', 'timeout']);

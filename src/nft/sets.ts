@@ -148,6 +148,12 @@ export class NftSet {
   /** Lookup of a key held in buf[off..off+keyBytes). */
   lookup(buf: Uint8Array, off: number, now: number): Elem | null {
     const n = this.keyBytes;
+    // keys of up to 4 bytes are indexed by number
+    if (this.numeric) {
+      let v = 0;
+      for (let i = 0; i < n; i++) v = v * 256 + buf[off + i]!;
+      return this.lookupNum(v, now);
+    }
     const list = this.byHash.get(hashBytes(buf, off, n));
     if (list !== undefined) {
       for (let i = 0; i < list.length; i++) {

@@ -32,7 +32,7 @@ export interface ReplayOptions {
   /** iptables-save / ip6tables-save text. */
   iptables?: string;
   ip6tables?: string;
-  /** nft -f text. */
+  /** nft -f text, or nft -j JSON (`nft -j list ruleset` output or a JSON command file): told apart by content. */
   nft?: string;
   /** `ipset save` text: the sets `-m set` / `-j SET` refer to (loaded before the rules). */
   ipset?: string;

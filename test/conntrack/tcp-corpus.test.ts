@@ -145,6 +145,7 @@ const NEEDS_THE_PIPELINE: Record<string, string> = {
   r_ct_ctevents_1: 'CT --ctevents masks the events the connection reports',
   r_ct_zone_1: 'CT --zone: the same tuple in two zones is two connections',
   r_ct_zone_3: 'CT --zone: the same tuple in two zones is two connections',
+  r_nft_cttimeout_1: 'nft ct timeout objects give connections their timeout policy',
 };
 
 describe('tcp tracker against the whole kernel corpus', () => {

@@ -141,6 +141,8 @@ export interface ReadPacket {
   direction: 'in' | 'out' | 'unknown';
   linktype: number;
   ip: Uint8Array | null;
+  /** The whole frame of an Ethernet capture. */
+  frame: Uint8Array | null;
   comment: string | null;
 }
 
@@ -152,6 +154,7 @@ export function readCapture(bytes: Uint8Array, name: string): ReadPacket[] {
     direction: p.direction,
     linktype: p.linktype,
     ip: stripLink(p.linktype, p.data)?.slice() ?? null,
+    frame: p.linktype === LINKTYPE_ETHERNET ? p.data.slice() : null,
     comment: p.comment,
   }));
 }

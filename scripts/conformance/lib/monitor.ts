@@ -83,10 +83,13 @@ const RULE_TAIL = /^(.*) # handle (\d+) \(verdict (.*)\)$/;
 function packetFields(rest: string): Map<string, string> {
   const m = new Map<string, string>();
   const t = rest.split(' ').filter(Boolean);
-  const twoWord = new Set(['ip', 'ip6', 'tcp', 'udp', 'icmp', 'icmpv6', 'ether', 'meta', 'sctp', 'udplite', 'dccp']);
+  const twoWord = new Set(['ip', 'ip6', 'tcp', 'udp', 'icmp', 'icmpv6', 'ether', 'meta', 'sctp', 'udplite', 'dccp', 'arp']);
   for (let k = 0; k < t.length; k++) {
     const w = t[k]!;
-    if ((w === 'iif' || w === 'oif') && k + 1 < t.length) {
+    if (w.startsWith('@') && k + 1 < t.length) {
+      // raw headers (`@nh,0,160 0x4500...`, printed where nft has no protocol to name them, e.g. at egress)
+      m.set(w, t[++k]!);
+    } else if ((w === 'iif' || w === 'oif') && k + 1 < t.length) {
       m.set(w, t[++k]!.replace(/"/g, ''));
     } else if (twoWord.has(w) && k + 2 < t.length) {
       m.set(`${w} ${t[k + 1]}`, t[k + 2]!);

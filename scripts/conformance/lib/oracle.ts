@@ -26,7 +26,7 @@ import { NsIo, type Frame } from './nsio.js';
 import { router, shQuiet, inNs, ROUTER_NS, SIDES, type Side } from './topology.js';
 
 /** Tables of the recorder itself (never part of `rules`). */
-export const PROBE_TABLES = ['ckr_probe', 'ckr_quiet'];
+export const PROBE_TABLES = ['ckr_probe', 'ckr_quiet', 'ckr_ndprobe', 'ckr_arpprobe'];
 /** The dummy conntrack entry of the event barrier (scenarios must not use 192.0.2.251/252). */
 const DUMMY_MARK = 'src=192.0.2.251 dst=192.0.2.252';
 const isDummyDestroy = (l: string): boolean => l.includes('[DESTROY]') && l.includes(DUMMY_MARK);
@@ -61,6 +61,25 @@ export const QUIET6_NFT = `table inet ckr_quiet {
 }
 `;
 
+/**
+ * For scenarios with netdev tables (or ARP frames): tracing from every router device's netdev
+ * ingress (before anything else sees a frame), and a probe at the end of every device's egress:
+ * a packet that passed POSTROUTING but never reached it was dropped at egress; a frame that
+ * reached it without POSTROUTING was put there by `fwd` at ingress.
+ */
+export const NDPROBE_NFT = `table netdev ckr_ndprobe {
+  chain c_ing { type filter hook ingress devices = { r_cli, r_srv, r_wan } priority -10000; meta nftrace set 1; }
+  chain c_egr { type filter hook egress devices = { lo, r_cli, r_srv, r_wan } priority 1000; counter; }
+}
+`;
+
+/** For scenarios with ARP: the arp family's input hook passed (the frame reached arp_process), and tracing of the ARP frames the router sends. */
+export const ARPPROBE_NFT = `table arp ckr_arpprobe {
+  chain c_arp_in { type filter hook input priority 1000; counter; }
+  chain c_arp_out { type filter hook output priority -1000; meta nftrace set 1; }
+}
+`;
+
 /** Probe rule names per chain, in rule order. */
 const PROBE_NAMES: Record<string, string[]> = {
   c_trace_pre: ['trace_pre'],
@@ -71,6 +90,10 @@ const PROBE_NAMES: Record<string, string[]> = {
   c_fwd: ['fwd'],
   c_inp: ['inp'],
   c_post: ['post'],
+  c_ing: ['trace_ing'],
+  c_egr: ['egr'],
+  c_arp_in: ['arp_in'],
+  c_arp_out: ['trace_arp_out'],
 };
 
 /** One packet to inject. */
@@ -82,6 +105,8 @@ export interface Step {
   note: string;
   /** Target send time in seconds after the first packet (null: as soon as possible). */
   at: number | null;
+  /** The whole Ethernet frame to send ('in' only; default: `ip` behind the side's MACs); `ip` is then its network-layer bytes (an ARP packet for ARP). */
+  frame?: Uint8Array;
 }
 
 /** One transmitted packet. */
@@ -103,6 +128,8 @@ export interface StepRecord {
   sent: string;
   sentHex: string;
   stages: Record<string, number>;
+  /** The whole frame sent, when the step gave one (ARP, own MAC addresses). */
+  sentFrameHex?: string;
   verdict: string;
   ctstate: string | null;
   ctdir: string | null;
@@ -140,6 +167,10 @@ export interface OracleOptions {
   iptablesTables: string[];
   /** Tables the scenario's ip6tables-restore text defines: their rules get iptables names too. */
   ip6tablesTables?: string[];
+  /** The netdev probes are loaded (NDPROBE_NFT): trace from netdev ingress, verdicts from egress. */
+  netdev?: boolean;
+  /** The arp probe is loaded (ARPPROBE_NFT): ARP frames are steps and answers. */
+  arp?: boolean;
 }
 
 /** The xtables families: nft family, save command, which option lists the scenario's tables. */
@@ -202,6 +233,43 @@ function frameIp(f: Frame): Uint8Array | null {
   return ip.slice(0, Math.min(len, ip.length));
 }
 
+/** The ARP packet of an Ethernet frame; null for other frames. */
+function frameArp(f: Frame): Uint8Array | null {
+  if (f.bytes[12] !== 0x08 || f.bytes[13] !== 0x06 || f.bytes.length < 14 + 28) return null;
+  return f.bytes.slice(14, 14 + 28);
+}
+
+/** `ARP request who-has T tell S` / `ARP reply S is-at MAC`. */
+export function describeArp(a: Uint8Array): string {
+  const ip = (o: number): string => `${a[o]}.${a[o + 1]}.${a[o + 2]}.${a[o + 3]}`;
+  const mac = (o: number): string => [...a.subarray(o, o + 6)].map((x) => x.toString(16).padStart(2, '0')).join(':');
+  const op = (a[6]! << 8) | a[7]!;
+  if (op === 1) return `ARP request who-has ${ip(24)} tell ${ip(14)} (${mac(8)})`;
+  if (op === 2) return `ARP reply ${ip(14)} is-at ${mac(8)} to ${ip(24)}`;
+  return `ARP op ${op}`;
+}
+
+/** Does a trace packet line describe this ARP frame (sender MAC and operation)? */
+function arpTraceMatches(fields: Map<string, string> | undefined, frame: Uint8Array): boolean {
+  if (!fields) return false;
+  const src = [...frame.subarray(6, 12)].map((x) => x.toString(16).padStart(2, '0')).join(':');
+  const op = (frame[20]! << 8) | frame[21]!;
+  const opName = op === 1 ? 'request' : op === 2 ? 'reply' : String(op);
+  return fields.get('ether saddr') === src && fields.get('arp operation') === opName;
+}
+
+/** Is `ob` the frame whose network header a trace packet line dumped (`BITS 0xHEX` of `@nh,0,BITS`)? */
+function sameHead(head: string, ob: Uint8Array): boolean {
+  const [bits, value] = head.split(' ');
+  const n = Number(bits) / 8;
+  if (!value || !Number.isInteger(n) || ob.length < n) return false;
+  try {
+    return BigInt(value) === BigInt(`0x${hex(ob.subarray(0, n)) || '0'}`);
+  } catch {
+    return false;
+  }
+}
+
 /** The router's own IPv6 link-local / multicast chatter is not an answer to the injected packet. */
 function ipv6Noise(ip: Uint8Array): boolean {
   return ip[0]! >> 4 === 6 && (ip[24] === 0xff || (ip[8] === 0xfe && ip[9] === 0x80));
@@ -212,7 +280,8 @@ export class Oracle {
   private trace!: LineSource;
   private ev!: LineSource;
   private evx!: LineSource;
-  private probe = new Map<number, string>();
+  /** Probe rule names by `TABLE HANDLE`. */
+  private probe = new Map<string, string>();
   private rules = new Map<string, RuleInfo>();
   private iptTables = new Set<string>();
   private iptText = new Map<string, string>();
@@ -295,10 +364,10 @@ export class Oracle {
     for (const it of j.nftables) {
       const r = it['rule'];
       if (!r) continue;
-      if (r.table === 'ckr_probe') {
+      if (r.table === 'ckr_probe' || r.table === 'ckr_ndprobe' || r.table === 'ckr_arpprobe') {
         const k = probeIdx.get(r.chain) ?? 0;
         probeIdx.set(r.chain, k + 1);
-        this.probe.set(r.handle, PROBE_NAMES[r.chain]?.[k] ?? '?');
+        this.probe.set(`${r.table} ${r.handle}`, PROBE_NAMES[r.chain]?.[k] ?? '?');
         continue;
       }
       if (PROBE_TABLES.includes(r.table)) continue;
@@ -387,7 +456,9 @@ export class Oracle {
     if (this.insertFailed === null) this.insertFailed = (await this.io.proc()).insertFailed;
     const at = s.at === null || this.mono0 === null ? null : this.mono0 + s.at;
     let mono: number;
-    if (s.kind === 'in') {
+    if (s.kind === 'in' && s.frame) {
+      mono = await this.io.send(s.side.name, s.frame, at);
+    } else if (s.kind === 'in') {
       const frame = new Uint8Array(14 + s.ip.length);
       frame.set(Buffer.from(s.side.rmac.replace(/:/g, ''), 'hex'), 0);
       frame.set(Buffer.from(s.side.emac.replace(/:/g, ''), 'hex'), 6);
@@ -451,7 +522,7 @@ export class Oracle {
 
   /** Waits for the kernel's reaction to settle. */
   private async collect(kind: 'in' | 'local'): Promise<void> {
-    const marker = ` ckr_probe ${kind === 'in' ? 'c_trace_pre' : 'c_trace_out'} `;
+    const markers = kind === 'in' ? [' ckr_probe c_trace_pre ', ' ckr_ndprobe c_ing '] : [' ckr_probe c_trace_out '];
     const start = performance.now();
     let last = start;
     for (;;) {
@@ -460,7 +531,7 @@ export class Oracle {
       if (act > last) last = act;
       const now = performance.now();
       if (now - start > this.opts.maxMs) return;
-      const seen = this.trace.peek().some((l) => l.includes(marker));
+      const seen = this.trace.peek().some((l) => markers.some((m) => l.includes(m)));
       if (now - last >= this.opts.quietMs && (seen || now - start > 100)) return;
     }
   }
@@ -471,23 +542,31 @@ export class Oracle {
     const events = [...ctEvents, ...staleExpect, ...this.evx.take()];
     const traces = traceLines.map(parseTraceLine).filter((e): e is TraceEvent => e !== null);
     const byId = groupById(traces);
-    const first = s.kind === 'in' ? 'c_trace_pre' : 'c_trace_out';
+    // the packet's trace starts at the first probe it meets: netdev ingress (scenarios with netdev
+    // tables), else prerouting; a local packet's at output
+    const first = s.kind === 'in' ? (this.opts.netdev ? 'ckr_ndprobe c_ing' : 'ckr_probe c_trace_pre') : 'ckr_probe c_trace_out';
+    const isArp = s.frame !== undefined && s.frame[12] === 0x08 && s.frame[13] === 0x06;
+    const matches = (f: Map<string, string> | undefined): boolean => (isArp ? arpTraceMatches(f, s.frame!) : traceMatches(f, s.ip));
     let main: string | null = null;
     for (const [id, evs] of byId) {
       const e0 = evs[0]!;
-      if (e0.table === 'ckr_probe' && e0.chain === first && evs.some((e) => e.kind === 'packet' && traceMatches(e.fields, s.ip))) {
+      if (`${e0.table} ${e0.chain}` === first && evs.some((e) => e.kind === 'packet' && matches(e.fields))) {
         main = id;
         break;
       }
     }
     const stages: Record<string, number> = {};
     let postFields: Map<string, string> | undefined;
+    const egressHeads: string[] = [];
     for (const e of main ? byId.get(main)! : []) {
-      if (e.table === 'ckr_probe' && e.kind === 'rule') {
-        const n = this.probe.get(e.handle!) ?? '?';
+      if (PROBE_TABLES.includes(e.table) && e.kind === 'rule') {
+        const n = this.probe.get(`${e.table} ${e.handle}`) ?? '?';
         stages[n] = (stages[n] ?? 0) + 1;
       }
       if (e.table === 'ckr_probe' && e.chain === 'c_post' && e.kind === 'packet') postFields = e.fields;
+      if (e.table === 'ckr_ndprobe' && e.chain === 'c_egr' && e.kind === 'packet') {
+        for (const [k, v] of e.fields ?? []) if (k.startsWith('@nh,0,')) egressHeads.push(`${k.slice(6)} ${v}`);
+      }
     }
     const [pfx, dpfx] = s.kind === 'in' ? ['ct_', 'dir_'] : ['outct_', 'outdir_'];
     const st = Object.keys(stages).filter((k) => k.startsWith(pfx)).map((k) => k.slice(pfx.length));
@@ -503,13 +582,25 @@ export class Oracle {
         if (name) rules.push(name);
       }
     }
-    const verdict = s.kind === 'in' ? (stages['inp'] ? 'LOCAL_IN' : stages['post'] ? 'FORWARDED' : 'DROPPED') : stages['post'] ? 'SENT' : 'DROPPED';
     const out: OutRecord[] = [];
     for (const f of [...frames].sort((a, b) => a.ts - b.ts)) {
+      const arp = this.opts.arp ? frameArp(f) : null;
+      if (arp) {
+        out.push({ iface: SIDES[f.side].rif, hex: hex(arp), gen: true, desc: describeArp(arp) });
+        continue;
+      }
       const ob = frameIp(f);
       if (!ob || ipv6Noise(ob)) continue;
-      out.push({ iface: SIDES[f.side].rif, hex: hex(ob), gen: !isSamePacket(postFields, ob), desc: describeIp(ob) });
+      const own = isSamePacket(postFields, ob) || egressHeads.some((h) => sameHead(h, ob));
+      out.push({ iface: SIDES[f.side].rif, hex: hex(ob), gen: !own, desc: describeIp(ob) });
     }
+    // with the egress probe: a packet that passed POSTROUTING but neither reached the end of egress
+    // nor was seen leaving (`fwd` at egress moves it to another device, under another trace id) was
+    // dropped there; one that reached egress without POSTROUTING left through `fwd` at ingress
+    const left = !this.opts.netdev || stages['egr'] !== undefined || out.some((o) => !o.gen);
+    let verdict: string;
+    if (s.kind === 'in') verdict = stages['inp'] || stages['arp_in'] ? 'LOCAL_IN' : stages['post'] ? (left ? 'FORWARDED' : 'DROPPED') : stages['egr'] ? 'FORWARDED' : 'DROPPED';
+    else verdict = stages['post'] && left ? 'SENT' : 'DROPPED';
     const warnings: string[] = [];
     if (main === null) warnings.push('the injected packet was not seen in the trace');
     if ((verdict === 'FORWARDED' || verdict === 'SENT') && !out.some((o) => !o.gen)) warnings.push('passed postrouting but no frame of it was seen');
@@ -520,8 +611,9 @@ export class Oracle {
       side: s.side.name,
       iface: s.side.rif,
       note: s.note,
-      sent: describeIp(s.ip),
+      sent: isArp ? describeArp(s.ip) : describeIp(s.ip),
       sentHex: hex(s.ip),
+      ...(s.frame ? { sentFrameHex: hex(s.frame) } : {}),
       stages,
       verdict,
       ctstate: st.length === 1 ? st[0]! : st.length ? st.join(',') : null,

@@ -19,8 +19,8 @@ import { release } from 'node:os';
 import { canon, generatedMask, hexToBytes, isExpectLine, l4Offsets, makeMask, maskWildcards, type ByteRange } from '../../../src/conformance/ctlines.js';
 import type { KernelRecording, Nondeterministic, ScenarioMeta } from '../../../src/conformance/types.js';
 import { LINKTYPE_ETHERNET, LINKTYPE_RAW, writePcapng, type CapturePacket } from './capture.js';
-import { Oracle, PROBE_NFT, QUIET6_NFT, type FinalRecord, type StepRecord } from './oracle.js';
-import { planOf, type ScenarioSpec } from './scenario.js';
+import { ARPPROBE_NFT, NDPROBE_NFT, Oracle, PROBE_NFT, QUIET6_NFT, type FinalRecord, type StepRecord } from './oracle.js';
+import { hasArpSteps, planOf, type ScenarioSpec } from './scenario.js';
 import { DEFAULT_SYSCTLS, hostJson, router, setup, SIDE_LIST, teardown } from './topology.js';
 
 export const EPOCH = 1700000000.0;
@@ -50,7 +50,17 @@ function loadRules(sc: ScenarioSpec): void {
   if (sc.nft) router(['nft', '-f', '-'], sc.nft);
   if (sc.iptables) router(['iptables-restore'], sc.iptables);
   if (sc.ip6tables) router(['ip6tables-restore'], sc.ip6tables);
-  router(['nft', '-f', '-'], PROBE_NFT + (sc.ipv6 ? QUIET6_NFT : ''));
+  router(['nft', '-f', '-'], PROBE_NFT + (sc.ipv6 ? QUIET6_NFT : '') + (usesNetdev(sc) ? NDPROBE_NFT : '') + (usesArp(sc) ? ARPPROBE_NFT : ''));
+}
+
+/** Scenarios with netdev tables (or inet ingress chains) or ARP frames get the netdev probes. */
+function usesNetdev(sc: ScenarioSpec): boolean {
+  return /\btable\s+netdev\b|\bhook\s+(ingress|egress)\b/.test(sc.nft ?? '') || usesArp(sc);
+}
+
+/** Scenarios with ARP frames or arp tables get the arp probe. */
+function usesArp(sc: ScenarioSpec): boolean {
+  return hasArpSteps(sc) || /\btable\s+arp\b/.test(sc.nft ?? '');
 }
 
 /** A human log line for one recorded packet. */
@@ -68,7 +78,7 @@ function logStep(r: StepRecord): string {
 export async function recordOnce(sc: ScenarioSpec, o: RecordOptions): Promise<Run> {
   const iptablesTables = [...(sc.iptables ?? '').matchAll(/^\*(\S+)/gm)].map((m) => m[1]!);
   const ip6tablesTables = [...(sc.ip6tables ?? '').matchAll(/^\*(\S+)/gm)].map((m) => m[1]!);
-  const oracle = new Oracle({ quietMs: o.quietMs, maxMs: o.maxMs, ipv6: Boolean(sc.ipv6), iptablesTables, ip6tablesTables, eventBarrier: !('net.netfilter.nf_conntrack_max' in (sc.sysctls ?? {})) });
+  const oracle = new Oracle({ quietMs: o.quietMs, maxMs: o.maxMs, ipv6: Boolean(sc.ipv6), iptablesTables, ip6tablesTables, eventBarrier: !('net.netfilter.nf_conntrack_max' in (sc.sysctls ?? {})), netdev: usesNetdev(sc), arp: usesArp(sc) });
   try {
     const built = setup(sc.sysctls ?? {}, Boolean(sc.ipv6), sc.defaultRoute !== false);
     loadRules(sc);
@@ -249,8 +259,11 @@ function configTags(sc: ScenarioSpec, tags: Set<string>): void {
 /** Tags from what the kernel did. */
 function behaviourTags(run: Run, tags: Set<string>): void {
   for (const p of run.steps) {
-    const { proto } = l4Offsets(hexToBytes(p.sentHex));
-    tags.add(PROTO_TAGS[proto ?? -1] ?? `proto${proto}`);
+    if (p.sentFrameHex !== undefined && p.sentFrameHex.slice(24, 28) === '0806') tags.add('arp');
+    else {
+      const { proto } = l4Offsets(hexToBytes(p.sentHex));
+      tags.add(PROTO_TAGS[proto ?? -1] ?? `proto${proto}`);
+    }
     if (p.ctstate === 'invalid' || p.ctstate === 'related' || p.ctstate === 'untracked') tags.add(`ct-${p.ctstate}`);
     if (p.verdict === 'LOCAL_IN') tags.add('local-in');
     if (p.kind === 'local') tags.add('local-out');
@@ -325,7 +338,9 @@ function captureOf(run: Run, linktype: number): Uint8Array {
   const packets: CapturePacket[] = run.steps.map((p) => {
     const side = SIDE_LIST.find((s) => s.rif === p.iface)!;
     let data = hexToBytes(p.sentHex);
-    if (linktype === LINKTYPE_ETHERNET) {
+    if (linktype === LINKTYPE_ETHERNET && p.sentFrameHex !== undefined) {
+      data = hexToBytes(p.sentFrameHex);
+    } else if (linktype === LINKTYPE_ETHERNET) {
       const mac = (m: string): Buffer => Buffer.from(m.replace(/:/g, ''), 'hex');
       const macs = p.kind === 'in' ? Buffer.concat([mac(side.rmac), mac(side.emac)]) : Buffer.concat([mac(side.emac), mac(side.rmac)]);
       data = Uint8Array.from(Buffer.concat([macs, Buffer.from(data[0]! >> 4 === 6 ? [0x86, 0xdd] : [0x08, 0x00]), data]));

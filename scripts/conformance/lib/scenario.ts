@@ -20,6 +20,8 @@ import { v6 } from './describe.js';
 /** One step of a scenario. */
 export type StepSpec =
   | { iface: string; packet: Uint8Array | string; note?: string; at?: number }
+  /** A whole Ethernet frame (ARP, own MAC addresses) arriving on `iface`; needs `linktype` Ethernet. */
+  | { iface: string; frame: Uint8Array | string; note?: string; at?: number }
   | { local: Uint8Array | string; note?: string; at?: number }
   | { sleep: number };
 
@@ -77,8 +79,20 @@ export function planOf(sc: ScenarioSpec): PlanStep[] {
       const ip = bytesOf(st.local);
       return { kind: 'local', side: sideOfAddress(dstOf(ip)), ip, note: st.note ?? '', at: st.at ?? null };
     }
+    if ('frame' in st) {
+      const frame = bytesOf(st.frame);
+      return { kind: 'in', side: sideOfIface(st.iface), ip: frame.slice(14), frame, note: st.note ?? '', at: st.at ?? null };
+    }
     return { kind: 'in', side: sideOfIface(st.iface), ip: bytesOf(st.packet), note: st.note ?? '', at: st.at ?? null };
   });
+}
+
+/** Whether a scenario sends ARP frames. */
+export function hasArpSteps(sc: ScenarioSpec): boolean {
+  return sc.steps.some((st) => 'frame' in st && (() => {
+    const f = bytesOf(st.frame);
+    return f[12] === 0x08 && f[13] === 0x06;
+  })());
 }
 
 /** Checks a scenario before spending kernel time on it. */
@@ -88,6 +102,7 @@ export function validate(sc: ScenarioSpec): void {
   if (!sc.steps.some((s) => !('sleep' in s))) throw new Error(`${sc.name}: no packets`);
   for (const st of sc.steps) {
     if ('iface' in st && !SIDE_LIST.some((s) => s.rif === st.iface)) throw new Error(`${sc.name}: unknown interface ${st.iface}`);
+    if ('frame' in st && sc.linktype !== 1) throw new Error(`${sc.name}: steps with whole frames need linktype 1 (Ethernet) captures`);
   }
 }
 
@@ -117,6 +132,11 @@ export function scenarioFromCapture(path: string, base: Omit<ScenarioSpec, 'step
   const t0 = pk.find((p) => p.ip)?.ts ?? 0;
   const steps: StepSpec[] = [];
   for (const p of pk) {
+    // an ARP frame (Ethernet captures) is a whole-frame step
+    if (!p.ip && p.frame && p.frame[12] === 0x08 && p.frame[13] === 0x06 && p.iface && p.direction !== 'out') {
+      steps.push({ iface: p.iface, frame: p.frame, note: p.comment ?? undefined, at: p.ts - t0 });
+      continue;
+    }
     if (!p.ip) continue;
     const at = p.ts - t0;
     const note = p.comment ?? undefined;

@@ -231,7 +231,7 @@ export function setup(sysctls: Record<string, number | string>, ipv6: boolean, d
 
 /** The router as the replay contract's HOST.json describes it. */
 export function hostJson(b: Built): unknown {
-  const interfaces = SIDE_LIST.map((s) => ({ name: s.rif, addresses: [`${s.rip}/24`, ...(b.ipv6 ? [`${s.rip6}/64`] : [])] }));
+  const interfaces = SIDE_LIST.map((s) => ({ name: s.rif, addresses: [`${s.rip}/24`, ...(b.ipv6 ? [`${s.rip6}/64`] : [])], mac: s.rmac }));
   const routes: { to: string; via: string; dev: string }[] = [];
   if (b.defaultRoute) routes.push({ to: 'default', via: WAN_GW, dev: 'r_wan' });
   if (b.ipv6 && b.defaultRoute) routes.push({ to: '::/0', via: WAN_GW6, dev: 'r_wan' });
