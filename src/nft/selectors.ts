@@ -10,7 +10,7 @@
  * `meta l4proto` test nft generates in front of it: `tcp dport` breaks for anything but a TCP
  * packet with its header present (not a later fragment).
  */
-import type { PacketContext } from '../netfilter/context.js';
+import { CtStatus, type PacketContext } from '../netfilter/context.js';
 import { Unsupported } from '../netfilter/pipeline.js';
 import { packetTypeOf } from '../rules/ext/pkttype.js';
 import { type DType, T, bitsType, integerType } from './datatypes.js';
@@ -301,7 +301,8 @@ const CT: Readonly<Record<string, () => Selector>> = {
   secmark: () => ctNum('ct secmark', integerType(32), (ctx) => (ctx.ct ? ((ctx.ct as { secmark?: number }).secmark ?? 0) >>> 0 : -1), 'secmark'),
   zone: () => ctNum('ct zone', integerType(16), (ctx) => (ctx.ct ? ctx.ct.zone : -1), 'zone'),
   expiration: () =>
-    ctNum('ct expiration', T.time, (ctx) => (ctx.ct ? Math.max(0, Math.round((ctx.ct.expiresAt - ctx.now) * 1000)) : -1)),
+    // nf_ct_expires: 0 for an unconfirmed entry (its timeout has not started yet).
+    ctNum('ct expiration', T.time, (ctx) => (ctx.ct ? ((ctx.ct.status & CtStatus.CONFIRMED) === 0 ? 0 : Math.max(0, Math.round((ctx.ct.expiresAt - ctx.now) * 1000))) : -1)),
   l3proto: () => ctNum('ct l3proto', T.nf_proto, (ctx) => (ctx.ct ? NFPROTO[ctx.ct.orig.family] : -1)),
   protocol: () => ctNum('ct protocol', T.inet_proto, (ctx) => (ctx.ct ? ctx.ct.orig.proto : -1)),
   helper: () =>

@@ -15,9 +15,7 @@ import { formatComparison } from '../../src/conformance/compare.js';
 import { compareWithKernel, SCENARIOS } from './harness.js';
 
 /** Scenarios that do not match yet, with the reason (none at the moment). */
-const NOT_NAT: Record<string, string> = {
-  r_match_conntrack_2: 'conntrack match --ctexpire on an unconfirmed entry (see expected-failures.json), not NAT',
-};
+const NOT_NAT: Record<string, string> = {};
 
 function hasNatTable(dir: string): boolean {
   return ['rules.v4', 'rules.v6'].some((f) => existsSync(join(dir, f)) && /^\*nat$/m.test(readFileSync(join(dir, f), 'utf8')));

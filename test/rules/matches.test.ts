@@ -102,7 +102,7 @@ test('icmp and icmp6: names, numbers, type/code, any', () => {
 });
 
 test('conntrack: states, NAT pseudo-states, direction, tuple fields, status, expiry', () => {
-  const ct = fakeCt({ status: CtStatus.SEEN_REPLY | CtStatus.ASSURED | CtStatus.DST_NAT, expiresAt: T0 + 100.5 });
+  const ct = fakeCt({ status: CtStatus.CONFIRMED | CtStatus.SEEN_REPLY | CtStatus.ASSURED | CtStatus.DST_NAT, expiresAt: T0 + 100.5 });
   const est = { ct, ctState: 2, ctDir: 1 as const };
   assert.equal(m('-m conntrack --ctstate RELATED,ESTABLISHED', syn, est), true);
   assert.equal(m('-m conntrack --ctstate NEW', syn, est), false);
@@ -116,6 +116,10 @@ test('conntrack: states, NAT pseudo-states, direction, tuple fields, status, exp
   assert.equal(m('-m conntrack --ctstatus EXPECTED', syn, est), false);
   assert.equal(m('-m conntrack --ctexpire 100', syn, est), true);
   assert.equal(m('-m conntrack --ctexpire 0:99', syn, est), false);
+  // An unconfirmed entry (the first packet, before POSTROUTING): its timeout has not started, nf_ct_expires() is 0 (r_match_conntrack_2).
+  const fresh = { ct: fakeCt({ status: 0, expiresAt: T0 + 30 }), ctState: 8, ctDir: 0 as const };
+  assert.equal(m('-m conntrack --ctexpire 0:20', syn, fresh), true);
+  assert.equal(m('-m conntrack --ctexpire 30', syn, fresh), false);
   // no connection: only a state test can match
   assert.equal(m('-m conntrack --ctstate INVALID', syn, { ct: null, ctState: 1 }), true);
   assert.equal(m('-m conntrack ! --ctstate INVALID --ctproto tcp', syn, { ct: null, ctState: 64 }), true);

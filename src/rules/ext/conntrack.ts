@@ -171,8 +171,9 @@ export class ConntrackMatch implements Match {
     if (!this.portOk(this.replDstPort, repl, false, F.REPLDST_PORT)) return false;
     if ((flags & F.STATUS) !== 0 && ((this.statusMask & ct.status) !== 0) === this.inv(F.STATUS)) return false;
     if ((flags & F.EXPIRES) !== 0) {
+      // nf_ct_expires: an unconfirmed entry's timeout is still relative (not yet started): 0.
       let left = 0;
-      if ((ct.status & CtStatus.FIXED_TIMEOUT) === 0) left = Math.max(0, Math.floor(ct.expiresAt - ctx.now));
+      if ((ct.status & (CtStatus.FIXED_TIMEOUT | CtStatus.CONFIRMED)) === CtStatus.CONFIRMED) left = Math.max(0, Math.floor(ct.expiresAt - ctx.now));
       if ((left >= this.expiresMin && left <= this.expiresMax) === this.inv(F.EXPIRES)) return false;
     }
     return true;
