@@ -88,7 +88,10 @@ export function runBaseChain(ruleset: Ruleset, base: Chain, ctx: PacketContext, 
     if (ctx.evalTrace) ctx.evalTrace.push(`${rule.trace}: ${ok ? 'match' : 'no match'}`);
     if (!ok) {
       if (ctx.hotdrop === true) {
+        // iptables-nft: the match's hotdrop is the rule's verdict (NF_DROP), which the trace
+        // reports for that rule; its counter, after the match, is not reached.
         ctx.hotdrop = false;
+        if (trace !== null) trace.push(rule.trace);
         return DROP;
       }
       continue;
