@@ -11,13 +11,15 @@
  * for netbios-ns, 30 for snmp), and the master's timeout becomes `timeout`. Every such packet
  * registers it afresh (the previous one is replaced).
  *
- * The snmp helper's NAT half (nf_nat_snmp_basic, which rewrites addresses inside SNMP PDUs) is
- * a separate module that `CT --helper snmp` does not load; ctkit models the host without it.
+ * On a NATed connection the snmp helper then hands the packet to nf_nat_snmp_basic's routine
+ * (nf_nat_snmp_hook; the module is built into the reference kernel), which rewrites addresses
+ * inside SNMP PDUs and may drop the packet (snmp-trap.ts); the broadcast part runs first.
  */
 import type { ExpectPolicy } from '../conntrack/expect.js';
 import { ExpectFlag } from '../conntrack/expect.js';
 import { CtStatus } from '../netfilter/context.js';
 import { Proto } from '../packet/view.js';
+import { snmpNatHelp } from './snmp-trap.js';
 import type { HelperOptions, HelpCall, HelperDef } from './types.js';
 
 const NMBD_PORT = 137;
@@ -57,7 +59,10 @@ export const snmpHelper: HelperDef = {
   families: [4],
   policies: (o: Options): readonly ExpectPolicy[] => [{ maxExpected: 1, timeout: o.snmpTimeout, name: null }],
   createData: () => null,
-  help: (call) => broadcastHelp(call, SNMP_PORT, call.svc.options.snmpTimeout),
+  help: (call) => {
+    broadcastHelp(call, SNMP_PORT, call.svc.options.snmpTimeout);
+    return call.conn.status & (CtStatus.SRC_NAT | CtStatus.DST_NAT) ? snmpNatHelp(call) : true;
+  },
 };
 
 /** An interface as subnetBroadcastMask needs it (the host's InterfaceConfig fits). */

@@ -1,6 +1,6 @@
 /**
  * Conntrack helpers and expectations: the kernel's application-layer helpers (ftp, tftp, sip,
- * irc, pptp, amanda, sane, netbios-ns, snmp, H.323's RAS / Q.931 / H.245) run on the
+ * irc, pptp, amanda, sane, netbios-ns, snmp, snmp_trap, H.323's RAS / Q.931 / H.245) run on the
  * connections rules attach them to, and the expectations they register make the connections
  * they announce RELATED.
  *

@@ -13,6 +13,7 @@ import { netbiosNsHelper, snmpHelper } from './broadcast.js';
 import { pptpHelper } from './pptp.js';
 import { saneHelper } from './sane.js';
 import { sipHelper } from './sip.js';
+import { snmpTrapHelper } from './snmp-trap.js';
 import { tftpHelper } from './tftp.js';
 import type { HelperDef } from './types.js';
 
@@ -27,6 +28,7 @@ export const HELPERS: readonly HelperDef[] = [
   saneHelper,
   netbiosNsHelper,
   snmpHelper,
+  snmpTrapHelper,
   rasHelper,
   q931Helper,
   h245Helper,

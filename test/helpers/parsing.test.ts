@@ -119,7 +119,7 @@ test('SIP headers: line starts only, compact names, continuation lines, comma-se
 });
 
 test('helper names: the kernel\'s, per family and protocol', () => {
-  assert.deepEqual([...knownHelpers].sort(), ['H.245', 'Q.931', 'RAS', 'amanda', 'ftp', 'irc', 'netbios-ns', 'pptp', 'sane', 'sip', 'snmp', 'tftp']);
+  assert.deepEqual([...knownHelpers].sort(), ['H.245', 'Q.931', 'RAS', 'amanda', 'ftp', 'irc', 'netbios-ns', 'pptp', 'sane', 'sip', 'snmp', 'snmp_trap', 'tftp']);
   assert.equal(findHelper('ftp', 6, 6)?.name, 'ftp');
   assert.equal(findHelper('ftp', 4, 17), null);
   assert.equal(findHelper('irc', 6, 6), null, 'irc is IPv4 only');
