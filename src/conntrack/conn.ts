@@ -39,6 +39,7 @@ import {
 import { TcpState } from './proto/tcp-state.js';
 import type { Tracker, TrackedConn } from './tracker.js';
 import { Tuple } from './tuple.js';
+import { IPCT } from './events.js';
 
 /** One direction of a connection (the kernel's nf_conntrack_tuple_hash), made on demand. */
 export class TupleNode {
@@ -189,8 +190,13 @@ export class Conn implements CtHandle, TrackedConn<unknown> {
   }
   set mark(v: number) {
     const o = this.owner;
-    if (o !== null) o.store.u[this.slot * R + O_MARK] = v;
-    else this.own!.mark = v;
+    if (o !== null) {
+      const at = this.slot * R + O_MARK;
+      // The kernel caches IPCT_MARK at every change (xt_CONNMARK, nft ct mark set), so a mark
+      // changed and changed back still reports an event with the packet.
+      if (o.store.u[at] !== v >>> 0) o.store.orEcache(this.slot, IPCT.MARK);
+      o.store.u[at] = v;
+    } else this.own!.mark = v;
   }
 
   get zone(): number {

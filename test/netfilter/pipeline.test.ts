@@ -289,3 +289,15 @@ test('CT --timeout applies the HOST.json timeout policy to the connection; an un
   const bad = new Host(parseHostConfig(JSON.stringify(cfg)), { chains: iptablesBaseChains(parseIptables(rules('nosuch'), { file: 'r' })), seed: 1 });
   assert.throws(() => bad.receive(syn('10.0.1.100', '10.0.2.100', 80), LinkType.RAW, 'r_cli', T0), /CT --timeout nosuch: no such timeout policy/);
 });
+
+test('a ct mark changed and changed back within one packet still reports [UPDATE] (IPCT_MARK cached at every change; fuzz finding r_fuzz_20118_1)', () => {
+  const rules = ['*mangle', ':PREROUTING ACCEPT [0:0]', ':INPUT ACCEPT [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':POSTROUTING ACCEPT [0:0]',
+    '-A PREROUTING -j CONNMARK --save-mark', '-A FORWARD -p udp -j CONNMARK --set-mark 0x20', 'COMMIT', ''].join('\n');
+  const h = host(rules);
+  const q = (payload: string) => ipv4({ src: '10.0.1.179', dst: '10.0.2.154', payload: udp({ sport: 49525, dport: 123, payload }) });
+  const first = h.receive(q('a'), LinkType.RAW, 'r_cli', T0);
+  assert.match(first.events[0]!, /^ +\[NEW\] .* mark=32$/);
+  // PREROUTING saves the packet's mark 0 into the entry, FORWARD sets 32 again: two changes.
+  const second = h.receive(q('b'), LinkType.RAW, 'r_cli', T0 + 0.01);
+  assert.deepEqual(second.events, [' [UPDATE] udp      17 30 src=10.0.1.179 dst=10.0.2.154 sport=49525 dport=123 [UNREPLIED] src=10.0.2.154 dst=10.0.1.179 sport=123 dport=49525 mark=32']);
+});
