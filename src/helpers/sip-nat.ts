@@ -21,7 +21,6 @@
  */
 import type { Conn } from '../conntrack/conn.js';
 import type { Expectation } from '../conntrack/expect.js';
-import { inetNtop6 } from '../format/ct-attrs.js';
 import { mangleTcpPacket, mangleUdpPacket } from '../nat/helper.js';
 import { NatFlag, NatRange } from '../nat/range.js';
 import { seqAdjSet } from '../nat/seqadj.js';
@@ -108,11 +107,51 @@ function sameAddr(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
 /** %pI4, or %pI6c (in brackets with `delim`). */
 function addrText(family: 4 | 6, a: ArrayLike<number>, delim: boolean): string {
   if (family === 4) return dotted(a[0]!);
-  return delim ? `[${inetNtop6(a)}]` : inetNtop6(a);
+  return delim ? `[${pI6c(a)}]` : pI6c(a);
 }
 
 function addrPortText(family: 4 | 6, a: ArrayLike<number>, port: number): string {
-  return family === 4 ? `${dotted(a[0]!)}:${port}` : `[${inetNtop6(a)}]:${port}`;
+  return family === 4 ? `${dotted(a[0]!)}:${port}` : `[${pI6c(a)}]:${port}`;
+}
+
+/**
+ * The kernel's %pI6c (ip6_compressed_string): the longest run of two or more zero groups
+ * compressed (the first of equal runs), and the last 32 bits dotted only for IPv4-mapped
+ * (::ffff:a.b.c.d) and ISATAP (…:0:5efe:a.b.c.d, …:200:5efe:a.b.c.d) addresses; unlike
+ * inet_ntop, an IPv4-compatible ::a.b.c.d stays in hex (::102:304).
+ */
+export function pI6c(w: ArrayLike<number>): string {
+  const g: number[] = [];
+  for (let i = 0; i < 4; i++) g.push((w[i]! >>> 16) & 0xffff, w[i]! & 0xffff);
+  const mapped = g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0xffff;
+  const isatap = (g[4] === 0 || g[4] === 0x200) && g[5] === 0x5efe;
+  const useV4 = mapped || isatap;
+  const range = useV4 ? 6 : 8;
+  let longest = 1;
+  let colon = -1;
+  for (let i = 0; i < range; i++) {
+    let n = 0;
+    for (let j = i; j < range && g[j] === 0; j++) n++;
+    if (n > longest) {
+      longest = n;
+      colon = i;
+    }
+  }
+  let out = '';
+  let needColon = false;
+  for (let i = 0; i < range; i++) {
+    if (i === colon) {
+      out += needColon || i === 0 ? '::' : ':';
+      needColon = false;
+      i += longest - 1;
+      continue;
+    }
+    if (needColon) out += ':';
+    out += g[i]!.toString(16);
+    needColon = true;
+  }
+  if (useV4) out += `${needColon ? ':' : ''}${dotted(w[3]! >>> 0)}`;
+  return out;
 }
 
 /**
