@@ -240,7 +240,7 @@ export class RoutingTable {
   addrType(family: 4 | 6, a: ArrayLike<number>, dev: string | null = null): AddrType {
     if (family === 4) {
       const w = a[0]! >>> 0;
-      if (w >>> 24 === 0 || w === 0xffffffff) return 'BROADCAST';
+      if (w === 0 || w === 0xffffffff) return 'BROADCAST'; // ipv4_is_zeronet: 0.0.0.0 alone since Linux 5.3
       if (w >>> 28 === 0xe) return 'MULTICAST';
       const rt = this.lookupTable(TABLE_LOCAL, { family, dst: a, src: null, iif: null, oif: null, mark: 0 });
       if (!rt || (dev !== null && rt.dev !== dev)) return 'UNICAST';

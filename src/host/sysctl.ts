@@ -24,6 +24,10 @@ const CONF_V4: Record<string, number> = {
   src_valid_mark: 0,
   shared_media: 1,
 };
+/** Where "all" starts from another value than "default" and the interfaces (devinet.c's ipv4_devconf). */
+const CONF_V4_ALL: Record<string, number> = {
+  accept_source_route: 0,
+};
 const CONF_V6: Record<string, number> = {
   disable_ipv6: 0,
   forwarding: 0,
@@ -49,7 +53,7 @@ const GLOBAL: Record<string, number> = {
   'net.ipv6.icmp.echo_ignore_all': 0,
 };
 
-type Conf4Key = 'rp_filter' | 'accept_local' | 'route_localnet' | 'send_redirects' | 'shared_media' | 'log_martians' | 'src_valid_mark' | 'forwarding';
+type Conf4Key = 'rp_filter' | 'accept_local' | 'route_localnet' | 'send_redirects' | 'shared_media' | 'log_martians' | 'src_valid_mark' | 'forwarding' | 'accept_source_route';
 
 export class HostSysctls {
   private readonly values = new Map<string, number>();
@@ -72,8 +76,18 @@ export class HostSysctls {
     this.cache.clear();
     this.confCache.clear();
     this.values.set(key, n);
-    if (key === 'net.ipv4.ip_forward') this.values.set('net.ipv4.conf.all.forwarding', n);
-    if (key === 'net.ipv4.conf.all.forwarding') this.values.set('net.ipv4.ip_forward', n);
+    if (key === 'net.ipv4.ip_forward' || key === 'net.ipv4.conf.all.forwarding') {
+      // inet_forward_change: one variable under two names; writing it sets "default" and every
+      // interface's forwarding too, and accept_redirects of "all" to the opposite
+      this.values.set('net.ipv4.ip_forward', n);
+      this.values.set('net.ipv4.conf.all.forwarding', n);
+      this.values.set('net.ipv4.conf.all.accept_redirects', n ? 0 : 1);
+      for (const dev of ['default', 'lo', ...this.ifaceNames]) this.values.set(`net.ipv4.conf.${dev}.forwarding`, n);
+    }
+    if (key === 'net.ipv6.conf.all.forwarding') {
+      // addrconf_fixup_forwarding: "default" and every interface follow "all"
+      for (const dev of ['default', 'lo', ...this.ifaceNames]) this.values.set(`net.ipv6.conf.${dev}.forwarding`, n);
+    }
   }
 
   private known(key: string): boolean {
@@ -100,6 +114,7 @@ export class HostSysctls {
     const m = /^net\.(ipv4|ipv6)\.conf\.([^.]+)\.(\w+)$/.exec(key);
     if (m) {
       const table = m[1] === 'ipv4' ? CONF_V4 : CONF_V6;
+      if (m[1] === 'ipv4' && m[2] === 'all' && m[3]! in CONF_V4_ALL) return CONF_V4_ALL[m[3]!]!;
       // A per-interface value not set explicitly starts from `default` at interface creation.
       if (m[2] !== 'all' && m[2] !== 'default') {
         const d = this.values.get(`net.${m[1]}.conf.default.${m[3]}`);
@@ -143,7 +158,7 @@ export class HostSysctls {
       case 'src_valid_mark':
         return all || own ? 1 : 0; // IN_DEV_ORCONF
       default:
-        return all && own ? 1 : 0; // IN_DEV_ANDCONF (accept_local)
+        return all && own ? 1 : 0; // IN_DEV_ANDCONF (accept_local, accept_source_route)
     }
   }
 
@@ -153,6 +168,11 @@ export class HostSysctls {
 
   get ipv6Forward(): boolean {
     return this.get('net.ipv6.conf.all.forwarding') !== 0;
+  }
+
+  /** The interface's own IPv6 forwarding (idev->cnf.forwarding: router behaviour of ndisc, all-routers groups). */
+  ipv6DevForwarding(dev: string): boolean {
+    return this.get(`net.ipv6.conf.${dev}.forwarding`) !== 0;
   }
 
   ipv6Disabled(dev: string): boolean {

@@ -149,9 +149,30 @@ function setNextHeaderBeforeFrag(buf: Uint8Array, unfragLen: number, next: numbe
   buf[nhOff] = next;
 }
 
+/** ip_options_fragment: options without the "copied" bit (record route, timestamp, ...) become NOPs. */
+function stripUncopiedOptions(hdr: Uint8Array, ihl: number): void {
+  let p = 20;
+  let l = ihl - 20;
+  while (l > 0) {
+    const t = hdr[p]!;
+    if (t === 0) return;
+    if (t === 1) {
+      p++;
+      l--;
+      continue;
+    }
+    const optlen = hdr[p + 1]!;
+    if (optlen < 2 || optlen > l) return;
+    if ((t & 0x80) === 0) hdr.fill(1, p, p + optlen);
+    l -= optlen;
+    p += optlen;
+  }
+}
+
 /**
  * Cut an IPv4 datagram into fragments for an MTU (ip_do_fragment): payload pieces of
- * (mtu - header) rounded down to 8, each with the header copied, offset and MF set. `maxFrag`
+ * (mtu - header) rounded down to 8, each with the header copied (later ones without the options
+ * that are not copied into fragments), offset and MF set. `maxFrag`
  * (from reassembly) lowers the MTU as IPCB(skb)->frag_max_size does; `boundaries`, when every
  * original piece fits, are kept.
  */
@@ -166,6 +187,8 @@ export function fragment4(dgram: Uint8Array, mtu: number, maxFrag: number, bound
     const end = i + 1 < cuts.length ? cuts[i + 1]! : payload;
     const f = new Uint8Array(hl + end - start);
     f.set(dgram.subarray(0, hl), 0);
+    // ip_options_fragment: after the first fragment only options with the "copied" bit remain
+    if (i > 0 && hl > 20) stripUncopiedOptions(f, hl);
     f.set(dgram.subarray(hl + start, hl + end), hl);
     put16(f, 2, f.length);
     const df = dgram[6]! & 0x40;

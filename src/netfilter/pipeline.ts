@@ -72,8 +72,16 @@ export interface HostServices {
   /** IP forwarding enabled for this family on interface `iif`. */
   forwarding(family: 4 | 6, iif: string): boolean;
   mtu(dev: string): number;
-  /** Deliver to the host's own stack; it may answer (packets go through `emitLocal`). */
-  deliverLocal(ctx: PacketContext, emit: (pkt: Uint8Array, attachTo: AttachInfo | null) => void): void;
+  /**
+   * Deliver to the host's own stack; it may answer (packets go through `emitLocal`). `attachTo`
+   * false: the stack dropped the packet's conntrack reference first (nf_reset_ct), so even an
+   * ICMP error meets conntrack on its own.
+   */
+  deliverLocal(ctx: PacketContext, emit: (pkt: Uint8Array, attachTo: AttachInfo | null | false) => void): void;
+  /** ip_rcv_core / ip6_rcv_core checks before PREROUTING: a reason (and error to send) drops the packet. */
+  receive?(pkt: PacketView, iif: string): ReceiveVerdict | null;
+  /** ip_forward_options, after FORWARD (the IPv4 options a forwarded packet records). */
+  forwardOptions?(pkt: PacketView, dev: string): void;
   /** ICMP error for a packet the host cannot handle (time exceeded, unreachable, ...). */
   icmpError(pkt: PacketView, iif: string | null, type: 'ttl' | 'net-unreach' | 'host-unreach' | 'prohibit' | 'frag-needed', mtu: number): Uint8Array | null;
   /** ip_error's ICMP error for a packet routed nowhere (rate limited as ip_error does), or null. */
@@ -90,7 +98,13 @@ export type InputRoute =
   | { kind: 'local'; broadcast: boolean }
   | { kind: 'forward'; dev: string }
   | { kind: 'unreachable'; icmp: 'net-unreach' | 'host-unreach' | 'prohibit' | null }
-  | { kind: 'drop'; why: string };
+  | { kind: 'drop'; why: string; error?: Uint8Array | null };
+
+/** A packet the stack drops before PREROUTING, with the error it sends about it (attached to nothing). */
+export interface ReceiveVerdict {
+  why: string;
+  error: Uint8Array | null;
+}
 
 /** A generated packet may be attached to the connection of the packet that caused it (nf_ct_attach). */
 export interface AttachInfo {
@@ -256,7 +270,15 @@ export class Pipeline {
       return res;
     }
     this.reasm = null;
-    if (pkt.isFragment) {
+    // ip_rcv_core / ip6_rcv_core: drops before any hook (a hop-by-hop option may earn an error)
+    const early = this.host.receive?.(pkt, iif) ?? null;
+    if (early) {
+      if (early.error) this.generated(early.error, now, res, null);
+      res.dropReason = early.why;
+      return res;
+    }
+    // nf_defrag_ipv6 also takes an atomic fragment (offset 0, no more): it leaves without its header
+    if (pkt.isFragment || (pkt.family === 6 && pkt.fragHdrOff >= 0)) {
       const whole = this.defrag.push(pkt, 0, now);
       if (!whole) {
         res.dropReason = 'fragment held for reassembly';
@@ -275,7 +297,10 @@ export class Pipeline {
       const route = this.host.routeInput(pkt, iif, ctx.mark);
       ctx.routed = route.kind === 'local' ? 'local' : route.kind === 'forward' ? 'forward' : null;
       ctx.routedMark = ctx.mark;
-      if (route.kind === 'drop') throw new Drop(route.why);
+      if (route.kind === 'drop') {
+        if (route.error) this.generated(route.error, now, res, this.errorAttach(ctx, route.error));
+        throw new Drop(route.why);
+      }
       if (route.kind === 'unreachable') {
         if (route.icmp) {
           const err = this.host.routeError(ctx.pkt, iif, route.icmp);
@@ -491,7 +516,7 @@ export class Pipeline {
     this.runHook(ctx, res, false);
     res.verdict = 'LOCAL_IN';
     res.log.push(...drain(ctx));
-    this.host.deliverLocal(ctx, (bytes, attach) => this.generated(bytes, ctx.now, res, attach ?? this.errorAttach(ctx, bytes)));
+    this.host.deliverLocal(ctx, (bytes, attach) => this.generated(bytes, ctx.now, res, attach === false ? null : (attach ?? this.errorAttach(ctx, bytes))));
   }
 
   private forward(ctx: PacketContext, res: PacketOutcome, dev: string): void {
@@ -516,6 +541,7 @@ export class Pipeline {
     ctx.hook = Hook.FORWARD;
     ctx.oif = dev;
     this.runHook(ctx, res, false);
+    this.host.forwardOptions?.(ctx.pkt, dev);
     this.postrouting(ctx, res, dev);
     res.verdict = 'FORWARDED';
   }
@@ -581,7 +607,8 @@ export class Pipeline {
       if (pkt.dontFrag && !r) return [whole];
       return fragment4(whole, mtu, r?.maxFragSize ?? 0, r?.boundaries ?? []);
     }
-    if (!r) return [whole];
+    // __ip6_finish_output: cut again only when over the MTU or over the largest original fragment
+    if (!r || (whole.length <= mtu && whole.length <= r.maxFragSize)) return [whole];
     return fragment6(whole, r.unfragLen, r.nextHeader, r.id, mtu, r.maxFragSize, r.boundaries);
   }
 
@@ -592,6 +619,8 @@ export class Pipeline {
 
   private walkLocalOut(ip: Uint8Array, now: number): PacketOutcome {
     const res = emptyOutcome();
+    // A local packet is no reassembled datagram (the last arriving one may have been).
+    this.reasm = null;
     const pkt = decodeIp(new PacketView(), ip);
     if (pkt.family === 0 || pkt.ipHdrError) {
       res.dropReason = 'not a valid IP packet';

@@ -195,9 +195,9 @@ function canSkip(ctx: PacketContext): boolean {
   return (isPre(ctx) || ctx.hook === Hook.INPUT) && ctx.iif === 'lo';
 }
 
-/** get_saddr: no source for a lookup from a multicast, broadcast or zero-net address. */
+/** get_saddr: no source for a lookup from a multicast, broadcast or zero address (ipv4_is_zeronet: 0.0.0.0 alone since Linux 5.3). */
 function v4Source(a: number): Uint32Array | null {
-  if (a >>> 28 === 0xe || a === 0xffffffff || a >>> 24 === 0) return null;
+  if (a >>> 28 === 0xe || a === 0xffffffff || a === 0) return null;
   return Uint32Array.of(a, 0, 0, 0);
 }
 
