@@ -601,7 +601,8 @@ const LOG_FLAG_BITS: Readonly<Record<string, number>> = {
 };
 
 function logStmt(rc: RuleCtx, s: Stmt & { k: 'log' }): void {
-  if (s.group !== null) fail(rc, s.pos, 'log group (nflog) is not supported by ctkit');
+  // `log group N` goes to nfnetlink_log (NFLOG): the packet's log line, as the NFLOG target gives it.
+  if (s.group !== null && s.level !== null) fail(rc, s.pos, 'log level and group are mutually exclusive');
   let level = 4;
   if (s.level !== null) {
     const i = LOG_LEVELS.indexOf(s.level === 'warning' ? 'warn' : s.level === 'error' ? 'err' : s.level);
@@ -618,14 +619,16 @@ function logStmt(rc: RuleCtx, s: Stmt & { k: 'log' }): void {
   if (s.prefix !== null && s.prefix.length > 127) fail(rc, s.pos, 'log prefix is too long');
   let txt = 'log';
   if (s.prefix !== null) txt += ` prefix "${s.prefix}"`;
+  if (s.group !== null) txt += ` group ${s.group}`;
   if (s.snaplen !== null) txt += ` snaplen ${s.snaplen}`;
   if (s.qthreshold !== null) txt += ` queue-threshold ${s.qthreshold}`;
   if (level !== 4) txt += ` level ${LOG_LEVELS[level]}`;
   txt += logFlagsText(flags);
   const prefix = s.prefix ?? '';
+  const lineFlags = s.group !== null ? 0 : flags;
   rc.out.push(
     new SimpleStmt(txt, () => (ctx) => {
-      ctx.log.push(logLine(ctx, prefix, flags));
+      ctx.log.push(logLine(ctx, prefix, lineFlags));
       return Code.NEXT;
     }),
   );

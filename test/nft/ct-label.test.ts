@@ -79,3 +79,9 @@ test('bit operators in their word forms (and, or, xor, lshift, rshift) list as n
   assert.match(out, /meta mark & 0x000000ff == 0x00000022 counter packets 0 bytes 0 accept\n/);
   assert.match(out, /ct mark & 0x00000100 == 0x00000100 counter packets 0 bytes 0 accept\n/);
 });
+
+test('log group N (nfnetlink_log) loads, lists as nft 1.0.6 prints it and logs the packet as NFLOG does (r_r2_nft_log_1)', () => {
+  const text = 'table inet f {\n  chain forward {\n    type filter hook forward priority filter; policy accept;\n    udp dport 53 log prefix "dns " group 3 snaplen 64 counter\n  }\n}\n';
+  assert.match(formatNftRuleset(loadNft(text)), /\t\tudp dport 53 log prefix "dns " group 3 snaplen 64 counter packets 0 bytes 0\n/);
+  assert.throws(() => loadNft('table ip f { chain c { log group 1 level info; } }'), /mutually exclusive/);
+});
