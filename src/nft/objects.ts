@@ -23,6 +23,7 @@
 import type { CtHandle, CtTupleLike, PacketContext } from '../netfilter/context.js';
 import { CtStatus } from '../netfilter/context.js';
 import { jiffiesAt } from '../rules/ext/jiffies.js';
+import { alreadyClosed, copyTuple, GC_MAX_COLLECT, packetTuple, type Recorded, sameTuple } from '../netfilter/conncount.js';
 import type { Expr, Pos, Stmt } from './ast.js';
 import { type DType, stringType } from './datatypes.js';
 import { type EvalScope, errorAt, keyOf, mapSet, setText } from './evaluate.js';
@@ -341,51 +342,11 @@ export function secmarkSet(rc: RuleScope, s: Stmt & { k: 'set' }): boolean {
 // ---------------------------------------------------------------------------------------------
 // ct count
 
-/** Connections recorded by nf_conncount (tuple, zone, jiffies when added). */
-interface Recorded {
-  readonly tuple: CtTupleLike;
-  readonly zone: number;
-  readonly jiffies: number;
-}
-
 /** struct nf_conncount_list. */
 export class ConnCountList {
   readonly conns: Recorded[] = [];
   lastGcCount = 0;
   constructor(public lastGc: number) {}
-}
-
-const GC_MAX_COLLECT = 64;
-
-function sameTuple(a: CtTupleLike, b: CtTupleLike): boolean {
-  if (a.family !== b.family || a.proto !== b.proto || a.sport !== b.sport || a.dport !== b.dport) return false;
-  for (let i = 0; i < 4; i++) if (a.src[i] !== b.src[i] || a.dst[i] !== b.dst[i]) return false;
-  return true;
-}
-
-function copyTuple(t: CtTupleLike): CtTupleLike {
-  return { family: t.family, proto: t.proto, src: t.src.slice(), dst: t.dst.slice(), sport: t.sport, dport: t.dport };
-}
-
-function alreadyClosed(ct: CtHandle): boolean {
-  if (ct.orig.proto !== 6) return false;
-  const s = ct.protoStateName();
-  return s === 'TIME_WAIT' || s === 'CLOSE';
-}
-
-/** nf_ct_get_tuplepr of a packet without a connection, or null when it has no usable tuple. */
-function packetTuple(ctx: PacketContext): CtTupleLike | null {
-  const pkt = ctx.pkt;
-  if (pkt.l4Off < 0) return null;
-  const icmp = pkt.proto === 1 || pkt.proto === 58;
-  return {
-    family: ctx.family,
-    proto: pkt.proto,
-    src: pkt.src.slice(),
-    dst: pkt.dst.slice(),
-    sport: icmp ? pkt.icmpId : pkt.sport,
-    dport: icmp ? (pkt.icmpType << 8) | pkt.icmpCode : pkt.dport,
-  };
 }
 
 function finder(ctx: PacketContext): NonNullable<PacketContext['ctFind']> {

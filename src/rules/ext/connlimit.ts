@@ -10,7 +10,7 @@
  * dropped when the list is cleaned, which happens at most once per jiffy; a recorded connection
  * not yet found in the table is kept for one jiffy (it may be about to be confirmed).
  */
-import type { CtHandle, CtTupleLike, PacketContext } from '../../netfilter/context.js';
+import type { CtTupleLike, PacketContext } from '../../netfilter/context.js';
 import { CtStatus } from '../../netfilter/context.js';
 import { fail } from '../errors.js';
 import type { Match } from '../model.js';
@@ -18,50 +18,13 @@ import { parseMaskText, prefixMask, maskToPrefix, parseUint, type Family } from 
 import { WordMap } from '../wordmap.js';
 import { uintOption } from './common.js';
 import { jiffiesAt } from './jiffies.js';
+import { alreadyClosed, copyTuple, GC_MAX_COLLECT, packetTuple, type Recorded, sameTuple } from '../../netfilter/conncount.js';
 import type { ExtContext, ExtParser, MatchExtension } from './types.js';
-
-const GC_MAX_COLLECT = 64;
-
-interface Recorded {
-  readonly tuple: CtTupleLike;
-  readonly zone: number;
-  readonly jiffies: number;
-}
 
 interface ConnList {
   readonly conns: Recorded[];
   lastGc: number;
   lastGcCount: number;
-}
-
-function sameTuple(a: CtTupleLike, b: CtTupleLike): boolean {
-  if (a.family !== b.family || a.proto !== b.proto || a.sport !== b.sport || a.dport !== b.dport) return false;
-  for (let i = 0; i < 4; i++) if (a.src[i] !== b.src[i] || a.dst[i] !== b.dst[i]) return false;
-  return true;
-}
-
-function copyTuple(t: CtTupleLike): CtTupleLike {
-  return { family: t.family, proto: t.proto, src: t.src.slice(), dst: t.dst.slice(), sport: t.sport, dport: t.dport };
-}
-
-function alreadyClosed(ct: CtHandle): boolean {
-  if (ct.orig.proto !== 6) return false;
-  const s = ct.protoStateName();
-  return s === 'TIME_WAIT' || s === 'CLOSE';
-}
-
-/** The original-direction tuple a packet without a connection would have. */
-function packetTuple(ctx: PacketContext): CtTupleLike {
-  const pkt = ctx.pkt;
-  const icmp = pkt.proto === 1 || pkt.proto === 58;
-  return {
-    family: ctx.family,
-    proto: pkt.proto,
-    src: pkt.src.slice(),
-    dst: pkt.dst.slice(),
-    sport: icmp ? pkt.icmpId : pkt.sport,
-    dport: icmp ? ((pkt.icmpType << 8) | pkt.icmpCode) : pkt.dport,
-  };
 }
 
 export class ConnlimitMatch implements Match {
@@ -91,7 +54,12 @@ export class ConnlimitMatch implements Match {
       this.lists.set(k, 5, list);
     }
     if (ct === null || (ct.status & CtStatus.CONFIRMED) === 0) {
-      this.add(ctx, list, ct !== null ? ct.orig : packetTuple(ctx), zone);
+      const tuple = ct !== null ? ct.orig : packetTuple(ctx);
+      if (tuple === null) {
+        ctx.hotdrop = true;
+        return false;
+      }
+      this.add(ctx, list, tuple, zone);
     }
     const n = list.conns.length;
     if (n === 0) {
