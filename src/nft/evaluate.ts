@@ -15,7 +15,7 @@ import { NftError } from './lexer.js';
 import type { NftChain, NftTable } from './model.js';
 import {
   type CmpOp, CmpStmt, Code, type CompileCtx, CounterStmt, type IrStmt, type Key, LimitBucket, LimitStmt, LookupStmt, MaskStmt, type Op,
-  QuotaState, QuotaStmt, RangeStmt, SimpleStmt, VerdictStmt, VmapStmt, actionOp, anchorSet, compileLookup, limitText, pktLen,
+  QuotaState, QuotaStmt, RangeStmt, SimpleStmt, VerdictStmt, VmapStmt, actionOp, anchorSet, compileLookup, limitText, numKey, pktLen,
 } from './ir.js';
 import { ctSelector, metaSelector, payloadField, rawPayload, type Selector, UNSUPPORTED_CT, UNSUPPORTED_META } from './selectors.js';
 import { type Elem, type Field, NftSet, makeElem } from './sets.js';
@@ -231,26 +231,6 @@ function maskText(type: DType, v: Uint8Array): string {
   return type.print(v);
 }
 
-function numKey(text: string, type: DType, num: (ctx: PacketContext) => number): Key {
-  const bytes = type.bytes;
-  return {
-    text,
-    fields: [fieldOf(type)],
-    bytes,
-    num,
-    type,
-    load(ctx, buf, off) {
-      const v = num(ctx);
-      if (v < 0) return false;
-      let x = v;
-      for (let i = bytes - 1; i >= 0; i--) {
-        buf[off + i] = x & 0xff;
-        x = Math.floor(x / 256);
-      }
-      return true;
-    },
-  };
-}
 
 /** `EXPR map { k : v }` as a value (meta mark set, nat targets). */
 function mapKey(rc: EvalScope, e: Expr & { k: 'map' }): Key {

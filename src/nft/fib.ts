@@ -29,7 +29,7 @@ import { type DstInfo, type FibFlow, RTN } from '../netfilter/fib.js';
 import { Unsupported } from '../netfilter/pipeline.js';
 import type { Expr, Pos } from './ast.js';
 import { type DType, T, bytesNum, integerType, numBytes } from './datatypes.js';
-import type { Key } from './ir.js';
+import { type Key, numKey } from './ir.js';
 import { NftError } from './lexer.js';
 import type { NftChain, NftTable } from './model.js';
 import { fieldOf } from './values.js';
@@ -158,27 +158,6 @@ export function fibKey(sc: ExprScope, e: Expr & { k: 'fib' }, present: boolean):
   };
 }
 
-function numKey(text: string, type: DType, num: (ctx: PacketContext) => number, hooks?: readonly string[]): Key {
-  const bytes = type.bytes;
-  const key: Key = {
-    text,
-    fields: [fieldOf(type)],
-    bytes,
-    num,
-    type,
-    load(ctx, buf, off) {
-      const v = num(ctx);
-      if (v < 0) return false;
-      let x = v;
-      for (let i = bytes - 1; i >= 0; i--) {
-        buf[off + i] = x & 0xff;
-        x = Math.floor(x / 256);
-      }
-      return true;
-    },
-  };
-  return hooks === undefined ? key : { ...key, hooks };
-}
 
 /** nft_fib_netdev_eval: only IPv4 and IPv6 packets are looked up; anything else breaks. */
 function isIp(ctx: PacketContext): boolean {

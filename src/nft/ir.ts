@@ -9,6 +9,7 @@ import type { Action, PacketContext } from '../netfilter/context.js';
 import type { LimitSpec, QuotaSpec } from './ast.js';
 import type { DType } from './datatypes.js';
 import { compareAt, type Elem, type Field, NftSet } from './sets.js';
+import { fieldOf } from './values.js';
 
 /** What an Op tells the rule walker. */
 export const Code = { NEXT: 0, BREAK: 1, ACCEPT: 2, DROP: 3, JUMP: 4, GOTO: 5, RETURN: 6, ACTION: 7 } as const;
@@ -531,4 +532,27 @@ export function actionOp(cc: CompileCtx, pick: (ctx: PacketContext) => Action | 
     vm.action = a;
     return Code.ACTION;
   };
+}
+
+/** A key over a number the packet gives (`num` < 0: none), stored big-endian in the type's width. */
+export function numKey(text: string, type: DType, num: (ctx: PacketContext) => number, hooks?: readonly string[]): Key {
+  const bytes = type.bytes;
+  const key: Key = {
+    text,
+    fields: [fieldOf(type)],
+    bytes,
+    num,
+    type,
+    load(ctx, buf, off) {
+      const v = num(ctx);
+      if (v < 0) return false;
+      let x = v;
+      for (let i = bytes - 1; i >= 0; i--) {
+        buf[off + i] = x & 0xff;
+        x = Math.floor(x / 256);
+      }
+      return true;
+    },
+  };
+  return hooks === undefined ? key : { ...key, hooks };
 }
