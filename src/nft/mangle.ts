@@ -106,7 +106,7 @@ interface Write {
 /** `lhs set value` where lhs is a payload field or a raw payload: the statement, added to sc.out. */
 export function payloadSet(sc: MangleScope, lhs: Expr & ({ k: 'payload' } | { k: 'raw' }), value: Expr, pos: Pos, read: ValueReaders): void {
   const fam = sc.table.family;
-  if (fam !== 'ip' && fam !== 'ip6' && fam !== 'inet') fail(sc, pos, `payload mangling in ${fam} tables is not supported by ctkit`);
+  if (fam !== 'ip' && fam !== 'ip6' && fam !== 'inet' && fam !== 'netdev') fail(sc, pos, `payload mangling in ${fam} tables is not supported by ctkit`);
   let proto: string | null;
   let fieldName: string | null;
   let bitOff: number;

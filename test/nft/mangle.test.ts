@@ -219,3 +219,26 @@ test('errors', () => {
   assert.match(error('ip ttl set 256'), /Value 256 exceeds valid range 0-255/);
   assert.match(error('ip saddr set ip6 daddr', 'inet'), /^r\.nft:4:/);
 });
+
+test('payload mangling in a netdev ingress chain rewrites the frame before conntrack sees it (r_r2_nft_netdev_snat_1)', async () => {
+  const { Replayer } = await import('../../src/replay/replay.js');
+  const { LinkType } = await import('../../src/packet/view.js');
+  const host = {
+    interfaces: [
+      { name: 'r_cli', addresses: ['10.0.1.1/24'] },
+      { name: 'r_wan', addresses: ['203.0.113.1/24'] },
+    ],
+    sysctl: { 'net.ipv4.ip_forward': 1 },
+  };
+  const nft = 'table netdev nd {\n  chain in {\n    type filter hook ingress device "r_wan" priority 0; policy accept;\n    ip daddr 203.0.113.50 counter ip daddr set 10.0.1.100\n  }\n}\n';
+  const r = new Replayer({ host, nft });
+  const q = ipv4({ src: '198.51.100.7', dst: '203.0.113.50', payload: udp({ sport: 4000, dport: 53, payload: 'q' }) });
+  const res = r.feed({ data: q, ifName: 'r_wan', time: 1, linktype: LinkType.RAW, direction: 'in', index: 0 } as never);
+  assert.equal(res.verdict, 'FORWARDED');
+  assert.equal(res.ctstate, 'new');
+  const out = decodeIp(new PacketView(), Uint8Array.from(Buffer.from(res.out[0]!.hex, 'hex')));
+  assert.deepEqual([out.dst[0]! >>> 24, (out.dst[0]! >>> 16) & 255, (out.dst[0]! >>> 8) & 255, out.dst[0]! & 255], [10, 0, 1, 100]);
+  assert.equal(verifyIpv4Header(out.buf, 0, 20), true);
+  assert.equal(verifyL4Checksum(out), true);
+  assert.match(r.finish().conntrack[0]!, /dst=10\.0\.1\.100 sport=4000 dport=53/);
+});
