@@ -38,3 +38,7 @@ export { parseIptables } from './rules/parse.js';
 export { RulesetError } from './rules/errors.js';
 
 export { Replayer, replayBytes, ReplayError, type ReplayOptions, type PacketResult } from './replay/replay.js';
+export { JsonlEncoder } from './replay/jsonl.js';
+export { loadNft } from './nft/load.js';
+export { nftBaseChains } from './nft/chains.js';
+export { formatNftRuleset } from './format/nft.js';
