@@ -8,7 +8,7 @@
  *   const host = new Host(parseHostConfig(text), { chains: iptablesBaseChains(ruleset), seed: 1 });
  *   const r = host.receive(frameBytes, LinkType.ETHERNET, 'eth0', 1700000000.5);
  */
-import { ConntrackTable } from '../conntrack/table.js';
+import { ConntrackTable, type TrackOptions } from '../conntrack/table.js';
 import type { Conn } from '../conntrack/conn.js';
 import { type CtEvent, IPCT } from '../conntrack/events.js';
 import { tcpSetClosing, type TcpState } from '../conntrack/proto/tcp.js';
@@ -16,7 +16,7 @@ import type { TrackedConn } from '../conntrack/tracker.js';
 import { formatConntrackList, formatEvent } from '../format/conntrack.js';
 import type { BaseChain } from '../netfilter/chain.js';
 import type { CtHandle, CtTupleLike, PacketContext } from '../netfilter/context.js';
-import { type CtEngine, type NatEngine, Pipeline, type PacketOutcome, Unsupported } from '../netfilter/pipeline.js';
+import { type CtEngine, type CtTrack, type NatEngine, Pipeline, type PacketOutcome, Unsupported } from '../netfilter/pipeline.js';
 import { type ConntrackSettings, withTimeoutPolicy } from '../conntrack/settings.js';
 import { decodeFrame } from '../packet/decode.js';
 import { PacketView, Proto } from '../packet/view.js';
@@ -96,11 +96,24 @@ export class Host {
     this.conntrack.onEvent((ev: CtEvent) => this.onCtEvent(ev));
     this.stack = new HostStack(config, this.routing, this.sysctl, opts.seed ?? 1);
     const ct = this.conntrack;
+    // refilled by every track call (the pipeline copies what it keeps)
+    const trackOpts: TrackOptions = { zone: 0, zoneDir: 3, helper: null, timeouts: null };
+    const trackOut: CtTrack = { state: 0, dir: 0, conn: null as unknown as PacketContext['ct'] & object, reason: '' };
     const engine: CtEngine = {
       track: (pkt, hook, now, o) => {
         const timeouts = o.timeoutPolicy === null ? null : this.timeoutSettings(o.timeoutPolicy, pkt.proto);
-        const r = ct.track(pkt, hook, now, { zone: o.zone, zoneDir: o.zoneDir, helper: o.helper, timeouts });
-        return { state: r.drop ? 0 : r.state, dir: r.dir, conn: r.conn as PacketContext['ct'] & object, reason: r.reason };
+        const to = trackOpts;
+        to.zone = o.zone;
+        to.zoneDir = o.zoneDir;
+        to.helper = o.helper;
+        to.timeouts = timeouts;
+        const r = ct.track(pkt, hook, now, to);
+        const t = trackOut;
+        t.state = r.drop ? 0 : r.state;
+        t.dir = r.dir;
+        t.conn = r.conn as PacketContext['ct'] & object;
+        t.reason = r.reason;
+        return t;
       },
       confirm: (conn, now, dir) => ct.confirm(conn as Conn, now, dir),
       discard: (conn) => ct.discard(conn as Conn),
@@ -211,13 +224,13 @@ export class Host {
   }
 
   /** A frame of link type `linktype` arrives on interface `iface` at virtual time `now` (s). */
-  receive(frame: Uint8Array, linktype: number, iface: string, now: number): HostResult {
+  receive(frame: Uint8Array, linktype: number, iface: string, now: number, start = 0, end = frame.length): HostResult {
     if (!this.routing.iface(iface)) throw new Error(`no interface named ${JSON.stringify(iface)} on this host`);
-    const ip = this.ipOf(frame, linktype);
+    const ip = this.ipOf(frame, linktype, start, end);
     const mac = this.view.srcMacOff >= 0 ? new Uint8Array(frame.subarray(this.view.srcMacOff, this.view.srcMacOff + 6)) : null;
     this.tick(now);
     // netdev ingress chains on the device, or ARP: the whole frame (a private copy) takes the frame path
-    if (this.pipeline.takesFrame(iface, this.view.ethertype)) return this.finish(this.pipeline.frameIn(new Uint8Array(frame.subarray(0, this.view.frameEnd)), linktype, iface, now));
+    if (this.pipeline.takesFrame(iface, this.view.ethertype)) return this.finish(this.pipeline.frameIn(new Uint8Array(frame.subarray(start, this.view.frameEnd)), linktype, iface, now));
     const res = ip ? this.pipeline.ingress(ip, iface, now, mac) : notIp();
     return this.finish(res);
   }
@@ -240,16 +253,21 @@ export class Host {
     this.conntrack.expire(now);
   }
 
-  private ipOf(frame: Uint8Array, linktype: number): Uint8Array | null {
-    const v = decodeFrame(this.view, frame, linktype);
+  private ipOf(frame: Uint8Array, linktype: number, start = 0, stop = frame.length): Uint8Array | null {
+    const v = decodeFrame(this.view, frame, linktype, start, stop);
     if (v.family === 0 || v.l3Off < 0) return null;
     // A private copy: the pipeline rewrites it (TTL, NAT) and keeps it as the packet that left.
     // (Not frame.slice: on a Node Buffer that is a view, and the capture bytes would change.)
-    const end = Math.max(v.ipEnd, Math.min(frame.length, v.l3Off + v.ipTotalLen));
-    const copy = new Uint8Array(end - v.l3Off);
-    copy.set(frame.subarray(v.l3Off, end));
+    const end = Math.max(v.ipEnd, Math.min(stop, v.l3Off + v.ipTotalLen));
+    const n = end - v.l3Off;
+    const copy = this.slab.take(n);
+    const from = v.l3Off;
+    for (let k = 0; k < n; k++) copy[k] = frame[from + k]!;
     return copy;
   }
+
+  /** Where the private copies come from (one backing store for many packets). */
+  private readonly slab = new Slab();
 
   /** Conntrack events, then expectation events (the contract's order). */
   private finish(res: PacketOutcome): HostResult {
@@ -305,4 +323,27 @@ export class Host {
 
 function notIp(): PacketOutcome {
   return { verdict: 'DROPPED', ctstate: null, ctdir: null, out: [], rules: [], dropReason: 'not an IP packet', log: [], lookedUp: false, genRules: [] };
+}
+
+/**
+ * Hands out small byte arrays carved from 256 KiB blocks: a packet's private copy is a view, not
+ * an ArrayBuffer of its own, so arrival costs no backing-store allocation (a block lives while any
+ * of its views does).
+ */
+class Slab {
+  private static readonly BLOCK = 1 << 18;
+  private block = new ArrayBuffer(Slab.BLOCK);
+  private used = 0;
+
+  take(n: number): Uint8Array {
+    if (n > Slab.BLOCK >> 3) return new Uint8Array(n);
+    if (this.used + n > Slab.BLOCK) {
+      this.block = new ArrayBuffer(Slab.BLOCK);
+      this.used = 0;
+    }
+    const a = new Uint8Array(this.block, this.used, n);
+    // keep views 8-byte aligned (16/32-bit readers of the copy stay fast)
+    this.used += (n + 7) & ~7;
+    return a;
+  }
 }

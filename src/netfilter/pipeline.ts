@@ -23,7 +23,8 @@ import { type ArpResponder, type Carry, ETH_HLEN, ETH_P_ARP, FrameHooks, LL_RAW_
 
 /** What the pipeline needs of the conntrack table. */
 export interface CtEngine {
-  track(pkt: PacketView, hook: number, now: number, opts: { zone: number; zoneDir: number; helper: string | null; timeoutPolicy: string | null }): CtTrack;
+  /** Conntrack's answer for the packet; the result may be reused by the next call (copy what you keep). */
+  track(pkt: PacketView, hook: number, now: number, opts: CtTrackOptions): CtTrack;
   /**
    * Confirm (dir 0, unconfirmed) and deliver cached events. Returns the connection the packet now
    * belongs to (another one when a clash was merged), or null: drop the packet.
@@ -37,6 +38,12 @@ export interface CtEngine {
   setEventMask(conn: object, mask: number): void;
   /** CT --expevents: only these IPEXP event bits are reported for the expectations it makes. */
   setExpEventMask(conn: object, mask: number): void;
+}
+export interface CtTrackOptions {
+  zone: number;
+  zoneDir: number;
+  helper: string | null;
+  timeoutPolicy: string | null;
 }
 export interface CtTrack {
   /** CtStateBit, or 0 when conntrack dropped the packet (table full). */
@@ -158,13 +165,19 @@ interface Step {
 /** The socket owner of packets a local process sent (xt_owner): root. */
 const LOCAL_SENDER = Object.freeze({ uid: 0, gid: 0 });
 
+/** Index of an IP hook (PREROUTING..POSTROUTING) of a family in the pipeline's per-hook arrays. */
+function hookSlot(family: number, hook: number): number {
+  return family === 6 ? 5 + hook : hook;
+}
+
 class Drop {
   constructor(readonly why: string) {}
 }
 
 export class Pipeline {
-  private readonly steps = new Map<string, Step[]>();
-  private readonly natChains = new Map<string, BaseChain[]>();
+  /** Steps and nat chains by hookSlot(family, hook) (PREROUTING..POSTROUTING of IPv4, then IPv6). */
+  private readonly steps: Step[][] = [];
+  private readonly natChains: BaseChain[][] = [];
   private readonly natFamilies = new Set<number>();
   readonly defrag: Defragmenter;
   /**
@@ -204,7 +217,7 @@ export class Pipeline {
     const mine = chains.filter((c) => c.hook === hook && (c.family === 0 || c.family === family));
     const steps: Step[] = mine.filter((c) => c.type !== 'nat').map((c) => ({ priority: c.priority, chain: c, builtin: null }));
     const nat = mine.filter((c) => c.type === 'nat').sort((a, b) => a.priority - b.priority);
-    this.natChains.set(`${family}:${hook}`, nat);
+    this.natChains[hookSlot(family, hook)] = nat;
     if (hook === Hook.PREROUTING || hook === Hook.OUTPUT) {
       steps.push({ priority: Priority.CONNTRACK, chain: null, builtin: 'conntrack' });
       steps.push({ priority: Priority.NAT_DST, chain: null, builtin: 'nat' });
@@ -216,7 +229,7 @@ export class Pipeline {
     // Stable sort: at equal priority the kernel runs earlier registrations first; built-ins were
     // registered at boot, before any table.
     steps.sort((a, b) => a.priority - b.priority || (a.builtin ? -1 : 0) - (b.builtin ? -1 : 0));
-    this.steps.set(`${family}:${hook}`, steps);
+    this.steps[hookSlot(family, hook)] = steps;
   }
 
   private newContext(pkt: PacketView, hook: Hook, iif: string | null, oif: string | null, now: number): PacketContext {
@@ -238,6 +251,30 @@ export class Pipeline {
       sock: null,
       evalTrace: this.traceEvaluation ? this.evalLines : null,
       fib: this.host.fib ?? null,
+      // Every field a walk may set, present from the start: the context keeps one shape (no
+      // property added later, no out-of-object property store to grow on the hot path).
+      inMac: null,
+      hotdrop: undefined,
+      nfTrace: undefined,
+      priority: undefined,
+      ctEvents: undefined,
+      ctExpEvents: undefined,
+      ctTimeoutPolicy: undefined,
+      ctZoneDir: undefined,
+      ctAttached: undefined,
+      pktType: undefined,
+      addrType: undefined,
+      routeMtu: undefined,
+      ctFind: undefined,
+      llLen: undefined,
+      llMissing: undefined,
+      dupTo: undefined,
+      routed: undefined,
+      routedMark: undefined,
+      random: undefined,
+      flowHashKey: undefined,
+      secmark: undefined,
+      ctObjects: undefined,
     };
     this.contextHook?.(ctx);
     return ctx;
@@ -566,7 +603,13 @@ export class Pipeline {
       return;
     }
     if (this.frames.egressOf(dev) === undefined) {
-      for (const bytes of this.cut(ctx.pkt, dev)) res.out.push({ iface: dev, bytes, gen: false });
+      const p = ctx.pkt;
+      if (this.reasm === null && (p.ipEnd - p.l3Off <= this.host.mtu(dev) || (p.family === 4 && p.dontFrag))) {
+        // the common case: one whole datagram leaves (cut's first answer, without its array)
+        res.out.push({ iface: dev, bytes: p.l3Off === 0 && p.ipEnd === p.buf.length ? p.buf : p.buf.subarray(p.l3Off, p.ipEnd), gen: false });
+      } else {
+        for (const bytes of this.cut(p, dev)) res.out.push({ iface: dev, bytes, gen: false });
+      }
     } else {
       // netdev egress: each frame (fragment) on its own; the packet is dropped if none leaves
       let why = '';
@@ -712,7 +755,7 @@ export class Pipeline {
 
   /** Run every step of the context's hook in priority order. Throws Drop. */
   private runHook(ctx: PacketContext, res: PacketOutcome, lookup: boolean): void {
-    const steps = this.steps.get(`${ctx.family}:${ctx.hook}`)!;
+    const steps = this.steps[hookSlot(ctx.family, ctx.hook)]!;
     for (const s of steps) {
       if (s.chain) {
         const r = s.chain.run(ctx, res.rules);
@@ -736,12 +779,20 @@ export class Pipeline {
     }
   }
 
+  /** The options of every ct.track call (refilled each time). */
+  private readonly trackOpts: CtTrackOptions = { zone: 0, zoneDir: 3, helper: null, timeoutPolicy: null };
+
   private conntrack(ctx: PacketContext, res: PacketOutcome): void {
     if (ctx.notrack) {
       ctx.ct = null;
       ctx.ctState = CtStateBit.UNTRACKED;
     } else {
-      const t = this.ct.track(ctx.pkt, ctx.hook, ctx.now, { zone: ctx.ctZone, zoneDir: ctx.ctZoneDir ?? 3, helper: ctx.ctHelper, timeoutPolicy: ctx.ctTimeoutPolicy ?? null });
+      const o = this.trackOpts;
+      o.zone = ctx.ctZone;
+      o.zoneDir = ctx.ctZoneDir ?? 3;
+      o.helper = ctx.ctHelper;
+      o.timeoutPolicy = ctx.ctTimeoutPolicy ?? null;
+      const t = this.ct.track(ctx.pkt, ctx.hook, ctx.now, o);
       if (t.state === 0) {
         res.ctstate = null;
         throw new Drop(t.reason || 'conntrack: table full');
@@ -767,7 +818,7 @@ export class Pipeline {
   private natStep(ctx: PacketContext, res: PacketOutcome): void {
     // The kernel hooks NAT into a family only once a nat chain of that family exists.
     if (!ctx.ct || !this.natFamilies.has(ctx.family)) return;
-    const chains = this.natChains.get(`${ctx.family}:${ctx.hook}`)!;
+    const chains = this.natChains[hookSlot(ctx.family, ctx.hook)]!;
     // nf_nat_inet_fn: a NEW or RELATED packet whose connection has no binding yet for this
     // manipulation runs the nat chains (REJECT's answers, attached RELATED, count too).
     // RELATED ICMP errors only get their error translation.
@@ -867,11 +918,13 @@ function settle(res: PacketOutcome): PacketOutcome {
   return res;
 }
 
-function drain(ctx: PacketContext): string[] {
+function drain(ctx: PacketContext): readonly string[] {
   const l = ctx.log;
+  if (l.length === 0) return NO_LINES;
   ctx.log = [];
   return l;
 }
+const NO_LINES: readonly string[] = Object.freeze([]);
 
 /** ip_decrease_ttl / hop limit decrement, with the IPv4 checksum patched incrementally. */
 function decrementTtl(pkt: PacketView): void {

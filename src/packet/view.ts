@@ -270,8 +270,20 @@ export const EXT_DSTOPTS = 8;
 export const EXT_AH = 16;
 export const EXT_ESP = 32;
 
+const V4_CACHE_SIZE = 1024;
+const v4CacheKey = new Uint32Array(V4_CACHE_SIZE);
+const v4CacheText: (string | undefined)[] = new Array<string | undefined>(V4_CACHE_SIZE).fill(undefined);
+
 export function ipv4String(a: number): string {
-  return `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
+  // A small direct-mapped cache: event and listing lines name the same few addresses again and again.
+  const x = a >>> 0;
+  const slot = (x ^ (x >>> 11) ^ (x >>> 22)) & (V4_CACHE_SIZE - 1);
+  const hit = v4CacheText[slot];
+  if (hit !== undefined && v4CacheKey[slot] === x) return hit;
+  const text = `${x >>> 24}.${(x >>> 16) & 255}.${(x >>> 8) & 255}.${x & 255}`;
+  v4CacheKey[slot] = x;
+  v4CacheText[slot] = text;
+  return text;
 }
 
 /**

@@ -161,7 +161,11 @@ export class Replayer {
       throw new ReplayError(`${this.opts.files?.capture ?? 'capture'}: packet ${rec.index} names no interface (use --in IFACE for a classic pcap)`);
     }
     this.lastIface = iface;
-    return this.host.receive(rec.data, rec.linktype, iface, now);
+    // A reader's record: its bytes in place (no subarray per packet; receive copies the datagram
+    // it keeps). A record made by hand may only have `data`.
+    const buf = rec.buf as Uint8Array | undefined;
+    if (buf === undefined) return this.host.receive(rec.data, rec.linktype, iface, now);
+    return this.host.receive(buf, rec.linktype, iface, now, rec.offset, rec.offset + rec.caplen);
   }
 
   /**
