@@ -262,7 +262,8 @@ export class Host {
     const n = end - v.l3Off;
     const copy = this.slab.take(n);
     const from = v.l3Off;
-    for (let k = 0; k < n; k++) copy[k] = frame[from + k]!;
+    if (n < 32) for (let k = 0; k < n; k++) copy[k] = frame[from + k]!;
+    else copy.set(frame.subarray(from, end)); // memcpy: far faster than a byte loop
     return copy;
   }
 
