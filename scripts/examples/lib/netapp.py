@@ -11,7 +11,7 @@ Only the Python standard library is used.
   netapp.py ssh-client HOST [PORT] [-b SRC]                connects, exchanges banners, says goodbye
   netapp.py scan HOST PORTS [-t SEC] [-b SRC]              TCP connect scan (PORTS like 21,23,25)
   netapp.py udp-probe HOST PORTS [-t SEC] [-b SRC]         one datagram per port, ICMP errors reported
-  netapp.py ftp HOST FILE [--modes active,passive]          anonymous login, FILE fetched once per mode (ftplib)
+  netapp.py ftp HOST FILE [--modes active,passive,epsv,eprt] anonymous login, FILE fetched once per mode (ftplib)
 
 Exit status 0 when the exchange worked (scan: a port was open; udp-probe: a port answered), 1 when it
 did not (timeouts, refused), 2 on usage errors.
@@ -237,12 +237,48 @@ def cmd_udp_probe(a):
     return 0 if answered else 1
 
 
+def ftp_extended(f, mode, name, timeout):
+    """RETR over a data connection set up with EPSV or EPRT (RFC 2428), which ftplib only uses on IPv6."""
+    f.voidcmd("TYPE I")
+    if mode == "epsv":
+        host, port = ftplib_parse229(f.sendcmd("EPSV"), f.sock.getpeername())
+        conn = socket.create_connection((host, port), timeout=timeout)
+        f.sendcmd(f"RETR {name}")
+    else:
+        addr = f.sock.getsockname()[0]
+        srv = socket.create_server((addr, 0))
+        srv.settimeout(timeout)
+        f.voidcmd(f"EPRT |1|{addr}|{srv.getsockname()[1]}|")
+        f.sendcmd(f"RETR {name}")
+        conn, _ = srv.accept()
+        srv.close()
+    data = b""
+    while True:
+        b = conn.recv(65536)
+        if not b:
+            break
+        data += b
+    conn.close()
+    say(f.voidresp())
+    return len(data)
+
+
+def ftplib_parse229(resp, peer):
+    import ftplib
+    return ftplib.parse229(resp, peer)
+
+
 def cmd_ftp(a):
     import ftplib
     f = ftplib.FTP(timeout=a.timeout)
     say(f.connect(a.host, 21))
     say(f.login())
     for mode in a.modes.split(","):
+        if mode in ("epsv", "eprt"):
+            say(f"{mode}: {a.file} = {ftp_extended(f, mode, a.file, a.timeout)} bytes")
+            continue
+        if mode not in ("active", "passive"):
+            raise SystemExit(f"ftp: unknown mode {mode!r} (active, passive, epsv, eprt)")
         f.set_pasv(mode == "passive")
         chunks = []
         say(f.retrbinary(f"RETR {a.file}", chunks.append))
