@@ -3,13 +3,20 @@
 traffic through a real Linux router.
 
     live_fixture.py --name NAME --rules RULES.v4 --description TEXT --tags a,b [--out ROOT] < PLAN
+                    [--rules6 RULES.v6 --ipv6] [--sysctl K=V ...]
 
 1. Live traffic: the shared conformance tools' live.py builds the router and the endpoint
    namespaces (named ${ORC_PREFIX:-lv}_router / _client / _server / _wan: r_cli 10.0.1.1/24,
    r_srv 10.0.2.1/24, r_wan 203.0.113.1/24, default route via 203.0.113.254; client 10.0.1.2,
    server 10.0.2.2, wan 203.0.113.2 plus the plan's `addr` addresses, permanent neighbour
    entries, offloads off), loads RULES into the router and runs tcpdump on its three interfaces
-   while the PLAN's daemons and clients talk through it (plan format: record_live.py).
+   while the PLAN's daemons and clients talk through it (plan format: record_live.py, with
+   live_more.py's additions: IPv6 addresses, `far` hosts one hop beyond the WAN endpoint).
+   --ipv6 adds fd00:1::1/64, fd00:2::1/64, fd00:3::1/64 (endpoints ::2, default route via
+   fd00:3::fe, no DAD / router solicitations / MLD on the wires) and --rules6 loads an
+   ip6tables-restore ruleset; --sysctl sets router sysctls (net.netfilter.nf_conntrack_max, global
+   on this kernel, needs ORC_ALLOW_GLOBAL_CT_MAX=1 and CKR_ALLOW_GLOBAL_CT_MAX=1 and no other
+   network namespace).
 2. The frames that ARRIVED at the router (with their arrival interface and their time offsets)
    become a scenario of this project's recorder (a JSON scenario: packets as hex), which
    `scripts/conformance/record.ts` replays through a fresh kernel router (namespaces
@@ -26,7 +33,6 @@ run (live traffic and recording), so that no other recording runs at the same ti
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -36,25 +42,29 @@ ROOT = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
 os.environ.setdefault("ORC_PREFIX", "lv")
 sys.path.insert(0, HERE)
 
-import record_live as RL  # noqa: E402  (parse_plan, add_address, private_etc; imports the shared tools)
+import record_live as RL  # noqa: E402  (private_etc; imports the shared tools)
 import live  # noqa: E402
+import live_more as LM  # noqa: E402  (parse_plan, add_address, far hosts, both address families)
 import nforacle as N  # noqa: E402
 
 MAX_PACKETS = 80
 
 
-def run_plan(L, plan, failures):
+def run_plan(L, far, plan, failures):
     for kind, side, arg, n in plan:
         if kind == "sleep":
             time.sleep(arg)
         elif kind == "addr":
-            RL.add_address(side, arg)
+            LM.add_address(side, arg)
             print(f"   addr  {side:<6} {arg}")
+        elif kind == "far":
+            far.add(*arg)
+            print(f"   far   {arg[0]}" + (f" (WAN endpoint's route mtu {arg[1]})" if arg[1] else ""))
         elif kind == "spawn":
-            L.spawn(side, arg)
+            far.spawn(arg) if side == "far" else L.spawn(side, arg)
             print(f"   spawn {side:<6} {arg}")
         else:
-            rc, out = L.run(side, arg)
+            rc, out = far.run(arg) if side == "far" else L.run(side, arg)
             ok = (rc == 0) if kind == "run" else (rc not in (0, None))
             print(f"   {kind:<5} {side:<6} {arg}\n         -> rc={rc} {'ok' if ok else 'UNEXPECTED'}")
             for line in out.strip().splitlines()[-8:]:
@@ -66,7 +76,10 @@ def run_plan(L, plan, failures):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--name", required=True)
-    ap.add_argument("--rules", required=True, help="iptables-restore text")
+    ap.add_argument("--rules", help="iptables-restore text (rules.v4; optional with --rules6)")
+    ap.add_argument("--rules6", help="ip6tables-restore text (rules.v6)")
+    ap.add_argument("--ipv6", action="store_true", help="IPv6 addresses on the router and the endpoints")
+    ap.add_argument("--sysctl", action="append", default=[], help="K=V: a router sysctl (live run and replay)")
     ap.add_argument("--description", required=True)
     ap.add_argument("--tags", default="")
     ap.add_argument("--source", default="scripts/examples (live traffic)", help="meta.json source")
@@ -75,18 +88,36 @@ def main():
     a = ap.parse_args()
     if os.geteuid() != 0:
         raise SystemExit("live_fixture.py: needs root (network namespaces)")
-    plan = RL.parse_plan(sys.stdin.read())
-    rules = open(a.rules).read()
+    plan = LM.parse_plan(sys.stdin.read())
+    if not a.rules and not a.rules6:
+        raise SystemExit("live_fixture.py: give --rules and/or --rules6")
+    rules = open(a.rules).read() if a.rules else None
+    rules6 = open(a.rules6).read() if a.rules6 else None
+    if rules6 and not a.ipv6:
+        raise SystemExit("--rules6 needs --ipv6")
+    sysctls = {}
+    for kv in a.sysctl:
+        k, _, v = kv.partition("=")
+        sysctls[k] = int(v) if v.lstrip("-").isdigit() else v
     os.makedirs(a.work, exist_ok=True)
 
     print(f"== {a.name}: live traffic through {N.NS_R}")
     failures = []
     RL.private_etc(True)
+    LM.private_etc_far(True)
+    far = LM.Far(a.ipv6)
     try:
-        with live.LiveCapture(rules=rules) as L:
-            run_plan(L, plan, failures)
-            daemons = [(p.args[-1], p) for p in L.procs]
+        with live.LiveCapture(rules=rules, sysctls=sysctls, ipv6=a.ipv6) as L:
+            if rules6:
+                N.sh("ip6tables-restore", ns=N.NS_R, inp=rules6)
+            try:
+                run_plan(L, far, plan, failures)
+            finally:
+                far.stop()
+            daemons = [(p.args[-1], p) for p in L.procs + far.procs]
     finally:
+        LM.remove()
+        LM.private_etc_far(False)
         RL.private_etc(False)
     for cmd, p in daemons:
         txt = p.stdout.read() if p.stdout else ""
@@ -96,9 +127,7 @@ def main():
         raise SystemExit("the live traffic did not go as planned:\n  " + "\n  ".join(failures))
 
     inbound = L.inbound()
-    own = {s["eip"] for s in N.SIDES.values()} | {s["rip"] for s in N.SIDES.values()} | {x.split("/")[0] for k, _, x, _ in plan if k == "addr"}
-    stray = [N.describe_ip(f["ip"]) for f in L.frames
-             if f["ip"][0] >> 4 != 4 or not {socket.inet_ntoa(f["ip"][12:16]), socket.inet_ntoa(f["ip"][16:20])} <= own]
+    stray = LM.stray_frames(L.frames, LM.own_addresses(plan, a.ipv6))
     if stray:
         raise SystemExit("packets with addresses outside the scenario's hosts crossed the router:\n  " + "\n  ".join(stray[:10]))
     if not inbound or len(inbound) >= MAX_PACKETS:
@@ -113,7 +142,10 @@ def main():
         "name": a.name,
         "description": a.description,
         "tags": sorted(set(t for t in a.tags.split(",") if t) | {"live"}),
-        "iptables": rules,
+        **({"iptables": rules} if rules else {}),
+        **({"ip6tables": rules6} if rules6 else {}),
+        **({"ipv6": True} if a.ipv6 else {}),
+        **({"sysctls": sysctls} if sysctls else {}),
         "steps": [{"iface": f["iface"], "packet": f["ip"].hex(), "at": round(f["ts"] - t0, 6)} for f in inbound],
     }
     spath = os.path.join(a.work, f"{a.name}.json")
