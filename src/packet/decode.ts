@@ -358,7 +358,13 @@ function fastIp(v: PacketView, b: Uint8Array, p: number, end: number, family: 4 
     v.tcpUrgPtr = (b[l4 + 18]! << 8) | b[l4 + 19]!;
     if (thl > TCP_MIN) {
       // The option fields are at their defaults here (G_TCPOPT is never in `groups` before this).
-      decodeTcpOptions(v, b, l4 + TCP_MIN, l4 + thl);
+      const o = l4 + TCP_MIN;
+      if (thl === 32 && b[o] === TcpOpt.NOP && b[o + 1] === TcpOpt.NOP && b[o + 2] === TcpOpt.TIMESTAMP && b[o + 3] === 10) {
+        // what nearly every segment of a Linux or BSD connection carries (decodeTcpOptions' own
+        // first case, here without the call)
+        v.tcpTsVal = u32(b, o + 4);
+        v.tcpTsEcr = u32(b, o + 8);
+      } else decodeTcpOptions(v, b, o, l4 + thl);
       groups |= G_TCPOPT;
     }
     v.payloadOff = l4 + thl;
