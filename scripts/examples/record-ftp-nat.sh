@@ -22,27 +22,8 @@ rm -rf "$WORK" && mkdir -p "$WORK/pub" "$WORK/empty"
 chmod 755 /tmp/ctkit-examples "$WORK" "$WORK/pub" "$WORK/empty"
 printf 'hello from the ftp server of ctkit example ftp-nat\n' > "$WORK/pub/hello.txt"
 chmod 644 "$WORK/pub/hello.txt"
-cat > "$WORK/vsftpd.conf" <<CONF
-listen=YES
-listen_ipv6=NO
-listen_address=198.51.100.21
-background=NO
-anonymous_enable=YES
-no_anon_password=YES
-anon_root=$WORK/pub
-local_enable=NO
-write_enable=NO
-port_enable=YES
-connect_from_port_20=YES
-pasv_enable=YES
-pasv_min_port=30000
-pasv_max_port=30009
-secure_chroot_dir=$WORK/empty
-seccomp_sandbox=NO
-xferlog_enable=NO
-dirmessage_enable=NO
-ftpd_banner=ctkit example FTP server
-CONF
+. "$LIB/live_common.sh"
+vsftpd_conf 198.51.100.21 "$WORK/pub" "$WORK/empty" "ctkit example FTP server" > "$WORK/vsftpd.conf"
 
 cat > "$WORK/rules.v4" <<'RULES'
 # ftp-nat: LAN r_cli 10.0.1.0/24 behind MASQUERADE on r_wan (203.0.113.1), FTP with the ftp helper.

@@ -24,45 +24,14 @@
 #        (needs vsftpd, iptables (nf_tables), nftables, conntrack, tcpdump, ethtool,
 #        /usr/bin/python3, node; LIVE_OUT=/tmp/x records into /tmp/x/NAME instead)
 set -eu
-if [ -z "${CKL_LOCKED:-}" ]; then
-  CKL_LOCKED=1 exec flock /tmp/ctkit-record.lock "$0" "$@"
-fi
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-LIB="$ROOT/scripts/examples/lib"
-OUT="${LIVE_OUT:-$ROOT/test/fixtures/conformance}"
-WORK=/tmp/ctkit-live/ftp
-[ "$(id -u)" = 0 ] || { echo "$0: needs root" >&2; exit 1; }
-export ORC_PREFIX="${ORC_PREFIX:-lv}" CKR_PREFIX="${CKR_PREFIX:-ckl}"
+. "$(dirname "$0")/lib/live_common.sh"
+live_begin ftp "$@"
 VARIANTS="${*:-routed masq_ext}"
 
-rm -rf "$WORK" && mkdir -p "$WORK/pub" "$WORK/empty"
-chmod 755 /tmp/ctkit-live "$WORK" "$WORK/pub" "$WORK/empty"
+mkdir -p "$WORK/pub" "$WORK/empty"
+chmod 755 "$WORK/pub" "$WORK/empty"
 printf 'hello from vsftpd, fetched through a router with the conntrack ftp helper\n' > "$WORK/pub/hello.txt"
 chmod 644 "$WORK/pub/hello.txt"
-
-conf() {  # $1 = listen address
-  cat <<CONF
-listen=YES
-listen_ipv6=NO
-listen_address=$1
-background=NO
-anonymous_enable=YES
-no_anon_password=YES
-anon_root=$WORK/pub
-local_enable=NO
-write_enable=NO
-port_enable=YES
-connect_from_port_20=YES
-pasv_enable=YES
-pasv_min_port=30000
-pasv_max_port=30009
-secure_chroot_dir=$WORK/empty
-seccomp_sandbox=NO
-xferlog_enable=NO
-dirmessage_enable=NO
-ftpd_banner=ctkit live FTP server
-CONF
-}
 
 rules() {  # $1 = routed | masq_ext
   cat <<'RULES'
@@ -75,15 +44,7 @@ COMMIT
 RULES
   if [ "$1" = masq_ext ]; then
     OUTIF=r_wan
-    cat <<'RULES'
-*nat
-:PREROUTING ACCEPT [0:0]
-:INPUT ACCEPT [0:0]
-:OUTPUT ACCEPT [0:0]
-:POSTROUTING ACCEPT [0:0]
--A POSTROUTING -o r_wan -j MASQUERADE
-COMMIT
-RULES
+    masquerade_table
   else
     OUTIF=r_srv
   fi
@@ -110,7 +71,7 @@ for v in $VARIANTS; do
       DESC="FTP through MASQUERADE with the ftp helper (raw CT --helper ftp, nf_nat_ftp), extended commands (RFC 2428): a python ftplib client 10.0.1.2 fetches a file from vsftpd 198.51.100.21 with EPRT (the helper rewrites the address to the masqueraded one, TCP sequence numbers shift) and EPSV (the data connection to the announced port is RELATED)" ;;
     *) echo "$0: unknown variant $v (routed, masq_ext)" >&2; exit 2 ;;
   esac
-  conf "$SRV" > "$WORK/vsftpd-$v.conf"
+  vsftpd_conf "$SRV" "$WORK/pub" "$WORK/empty" "ctkit live FTP server" > "$WORK/vsftpd-$v.conf"
   rules "$v" > "$WORK/rules-$v.v4"
   PLAN="$ADDR
 spawn $SIDE vsftpd $WORK/vsftpd-$v.conf

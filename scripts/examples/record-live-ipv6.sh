@@ -30,18 +30,11 @@
 #        (needs iputils-ping, traceroute, curl, ip6tables (nf_tables), nftables, conntrack, tcpdump,
 #        ethtool, python3-scapy (/usr/bin/python3), node; LIVE_OUT=/tmp/x records into /tmp/x/NAME instead)
 set -eu
-if [ -z "${CKL_LOCKED:-}" ]; then
-  CKL_LOCKED=1 exec flock /tmp/ctkit-record.lock "$0" "$@"
-fi
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-LIB="$ROOT/scripts/examples/lib"
-OUT="${LIVE_OUT:-$ROOT/test/fixtures/conformance}"
-WORK=/tmp/ctkit-live/ipv6
-[ "$(id -u)" = 0 ] || { echo "$0: needs root" >&2; exit 1; }
-export ORC_PREFIX="${ORC_PREFIX:-lv}" CKR_PREFIX="${CKR_PREFIX:-ckl}"
+. "$(dirname "$0")/lib/live_common.sh"
+live_begin ipv6 "$@"
 VARIANTS="${*:-routed masq}"
 FAR=2001:db8:51::50
-rm -rf "$WORK" && mkdir -p "$WORK/www"
+mkdir -p "$WORK/www"
 echo "hello over IPv6" > "$WORK/www/index.html"
 /usr/bin/python3 -c "import sys; sys.stdout.write(''.join('upload line %03d, sent by curl over IPv6 through the router\n' % i for i in range(60))[:3000])" > "$WORK/upload.txt"
 # an HTTP server that takes a POST body (http.server answers POST with 501) and says how long it was
@@ -64,15 +57,7 @@ PY
 
 rules6() {  # $1 = routed | masq
   if [ "$1" = masq ]; then
-    cat <<'RULES'
-*nat
-:PREROUTING ACCEPT [0:0]
-:INPUT ACCEPT [0:0]
-:OUTPUT ACCEPT [0:0]
-:POSTROUTING ACCEPT [0:0]
--A POSTROUTING -o r_wan -j MASQUERADE
-COMMIT
-RULES
+    masquerade_table
   fi
   cat <<'RULES'
 *filter

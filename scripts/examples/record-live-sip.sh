@@ -38,21 +38,12 @@
 #        (needs sip-tester, iptables (nf_tables), nftables, conntrack, tcpdump, ethtool,
 #        /usr/bin/python3, node; LIVE_OUT=/tmp/x records into /tmp/x/NAME instead)
 set -eu
-if [ -z "${CKL_LOCKED:-}" ]; then
-  CKL_LOCKED=1 exec flock /tmp/ctkit-record.lock "$0" "$@"
-fi
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-LIB="$ROOT/scripts/examples/lib"
-OUT="${LIVE_OUT:-$ROOT/test/fixtures/conformance}"
-WORK=/tmp/ctkit-live/sip
-[ "$(id -u)" = 0 ] || { echo "$0: needs root" >&2; exit 1; }
-export ORC_PREFIX="${ORC_PREFIX:-lv}" CKR_PREFIX="${CKR_PREFIX:-ckl}"
+. "$(dirname "$0")/lib/live_common.sh"
+live_begin sip "$@"
 VARIANTS="${*:-routed masq tcp_masq snat_port register_masq}"
 DTMF=/usr/share/sip-tester/dtmf_2833_1.pcap
 [ -r "$DTMF" ] || { echo "$0: $DTMF missing (apt-get install sip-tester)" >&2; exit 1; }
 
-rm -rf "$WORK" && mkdir -p "$WORK"
-chmod 755 /tmp/ctkit-live "$WORK"
 # the caller: sipp's uac_pcap scenario, with a short RTP stream (10 packets) and no pauses to speak of
 cat > "$WORK/uac.xml" <<XML
 <?xml version="1.0" encoding="ISO-8859-1" ?>

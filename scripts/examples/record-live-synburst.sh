@@ -30,15 +30,8 @@
 #        (needs hping3, iptables (nf_tables), nftables, conntrack, tcpdump, ethtool,
 #        python3-scapy (/usr/bin/python3), node; LIVE_OUT=/tmp/x records into /tmp/x/NAME instead)
 set -eu
-if [ -z "${CKL_LOCKED:-}" ]; then
-  CKL_LOCKED=1 exec flock /tmp/ctkit-record.lock "$0" "$@"
-fi
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-LIB="$ROOT/scripts/examples/lib"
-OUT="${LIVE_OUT:-$ROOT/test/fixtures/conformance}"
-WORK=/tmp/ctkit-live/synburst
-[ "$(id -u)" = 0 ] || { echo "$0: needs root" >&2; exit 1; }
-export ORC_PREFIX="${ORC_PREFIX:-lv}" CKR_PREFIX="${CKR_PREFIX:-ckl}"
+. "$(dirname "$0")/lib/live_common.sh"
+live_begin synburst "$@"
 export ORC_ALLOW_GLOBAL_CT_MAX=1 CKR_ALLOW_GLOBAL_CT_MAX=1
 VARIANTS="${*:-connect hping}"
 others=$(ip netns list | awk '{print $1}' | grep -v -e "^${ORC_PREFIX}_" -e "^${CKR_PREFIX}_" || true)
@@ -55,7 +48,6 @@ restore() {
   fi
 }
 trap restore EXIT INT TERM
-rm -rf "$WORK" && mkdir -p "$WORK"
 
 # a listener that accepts everything and keeps the connections open
 cat > "$WORK/server.py" <<'PY'

@@ -25,19 +25,12 @@
 #        (needs tftpd-hpa, tftp-hpa, iptables (nf_tables), nftables, conntrack, tcpdump, ethtool,
 #        /usr/bin/python3, node; LIVE_OUT=/tmp/x records into /tmp/x/NAME instead)
 set -eu
-if [ -z "${CKL_LOCKED:-}" ]; then
-  CKL_LOCKED=1 exec flock /tmp/ctkit-record.lock "$0" "$@"
-fi
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-LIB="$ROOT/scripts/examples/lib"
-OUT="${LIVE_OUT:-$ROOT/test/fixtures/conformance}"
-WORK=/tmp/ctkit-live/tftp
-[ "$(id -u)" = 0 ] || { echo "$0: needs root" >&2; exit 1; }
-export ORC_PREFIX="${ORC_PREFIX:-lv}" CKR_PREFIX="${CKR_PREFIX:-ckl}"
+. "$(dirname "$0")/lib/live_common.sh"
+live_begin tftp "$@"
 VARIANTS="${*:-routed masq snat_port}"
 
-rm -rf "$WORK" && mkdir -p "$WORK/srv" "$WORK/cli"
-chmod 755 /tmp/ctkit-live "$WORK" "$WORK/cli"
+mkdir -p "$WORK/srv" "$WORK/cli"
+chmod 755 "$WORK/cli"
 python3 - "$WORK" <<'PY'
 import sys
 w = sys.argv[1]

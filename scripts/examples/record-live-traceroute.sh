@@ -28,31 +28,16 @@
 #        (needs traceroute, iputils-ping, iptables (nf_tables), nftables, conntrack, tcpdump,
 #        ethtool, python3-scapy (/usr/bin/python3), node; LIVE_OUT=/tmp/x records into /tmp/x/NAME instead)
 set -eu
-if [ -z "${CKL_LOCKED:-}" ]; then
-  CKL_LOCKED=1 exec flock /tmp/ctkit-record.lock "$0" "$@"
-fi
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-LIB="$ROOT/scripts/examples/lib"
-OUT="${LIVE_OUT:-$ROOT/test/fixtures/conformance}"
-WORK=/tmp/ctkit-live/traceroute
-[ "$(id -u)" = 0 ] || { echo "$0: needs root" >&2; exit 1; }
-export ORC_PREFIX="${ORC_PREFIX:-lv}" CKR_PREFIX="${CKR_PREFIX:-ckl}"
+. "$(dirname "$0")/lib/live_common.sh"
+live_begin traceroute "$@"
 VARIANTS="${*:-masq tcp_masq routed}"
 FAR=198.51.100.50
-rm -rf "$WORK" && mkdir -p "$WORK/www"
+mkdir -p "$WORK/www"
 echo "hello from the far host" > "$WORK/www/index.html"
 
 rules() {  # $1 = masq | routed
   if [ "$1" = masq ]; then
-    cat <<'RULES'
-*nat
-:PREROUTING ACCEPT [0:0]
-:INPUT ACCEPT [0:0]
-:OUTPUT ACCEPT [0:0]
-:POSTROUTING ACCEPT [0:0]
--A POSTROUTING -o r_wan -j MASQUERADE
-COMMIT
-RULES
+    masquerade_table
   fi
   cat <<'RULES'
 *filter
