@@ -272,10 +272,9 @@ export class Host {
 
   /** Conntrack events, then expectation events (the contract's order). */
   private finish(res: PacketOutcome): HostResult {
-    const events = this.pendingEvents.concat(this.pendingExpEvents);
-    this.pendingEvents = [];
-    this.pendingExpEvents = [];
-    return Object.assign(res, { events });
+    const r = res as HostResult;
+    r.events = this.takeEvents();
+    return r;
   }
 
   /**
@@ -299,10 +298,16 @@ export class Host {
 
   /** Events caused outside a packet (address removal, ...), as `conntrack -E` lines; clears them. */
   takeEvents(): string[] {
-    const e = this.pendingEvents.concat(this.pendingExpEvents);
+    const ev = this.pendingEvents;
+    const exp = this.pendingExpEvents;
+    if (exp.length === 0) {
+      if (ev.length === 0) return [];
+      this.pendingEvents = [];
+      return ev;
+    }
     this.pendingEvents = [];
     this.pendingExpEvents = [];
-    return e;
+    return ev.concat(exp);
   }
 
   /** `conntrack -L` lines now (or at `now`). */

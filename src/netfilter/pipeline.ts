@@ -146,6 +146,8 @@ export interface PacketOutcome {
   genRules: string[];
   /** Every rule tried and the policies that decided, when the pipeline traces evaluation. */
   trace?: string[];
+  /** The conntrack events the packet caused, filled in by the host. */
+  events?: string[];
 }
 
 const STATE_NAMES: Record<number, string> = {
@@ -896,7 +898,8 @@ export class NatUnavailable extends Unsupported {
 const STOLEN = '\u0000stolen';
 
 function emptyOutcome(): PacketOutcome {
-  return { verdict: 'DROPPED', ctstate: null, ctdir: null, out: [], rules: [], dropReason: '', log: [], lookedUp: false, genRules: [] };
+  // `events` (the host's) and `trace` are there from the start: the outcome keeps one shape
+  return { verdict: 'DROPPED', ctstate: null, ctdir: null, out: [], rules: [], dropReason: '', log: [], lookedUp: false, genRules: [], trace: undefined, events: undefined };
 }
 
 /** The rule (or policy) that decided, from the trace: its last entry, else the chain's name. */
