@@ -117,6 +117,29 @@ export class PcapParser implements FormatParser {
     return true;
   }
 
+  /**
+   * The hot path: a record lying whole in b[off, end) is read into `rec` in one call; returns its
+   * size, or -1 when the general path (unitSize + parseUnit) must take it: the file header not
+   * read yet, lengths that may be swapped, a record reaching past `end`, a captured length over
+   * the limit, a timestamp fraction to carry.
+   */
+  wholeRecord(b: Uint8Array, off: number, end: number, rec: CapturedPacket): number {
+    if (!this.gotHeader || this.lengthOrder !== LengthOrder.Normal || off + PCAP_RECORD_HEADER_LEN > end) return -1;
+    const le = this.le;
+    const incl = le ? u32le(b, off + 8) : u32be(b, off + 8);
+    const size = PCAP_RECORD_HEADER_LEN + incl;
+    if (off + size > end || incl > this.limits.maxPacketLength) return -1;
+    const frac = le ? u32le(b, off + 4) : u32be(b, off + 4);
+    if (frac >= this.unitsPerSec) return -1;
+    rec.tsSec = le ? u32le(b, off) : u32be(b, off);
+    rec.tsNsec = frac * this.nsPerUnit;
+    if (rec.iface !== this.iface) this.fillConstant(rec);
+    rec.origLen = le ? u32le(b, off + 12) : u32be(b, off + 12);
+    rec.setBytes(b, off + PCAP_RECORD_HEADER_LEN, incl, false);
+    this.records++;
+    return size;
+  }
+
   /** A fraction field of a second or more: carry it into the seconds. */
   private carryFraction(sec: number, frac: number, rec: CapturedPacket): void {
     const carry = Math.floor(frac / this.unitsPerSec);

@@ -42,6 +42,8 @@ export class CaptureReader {
   private readonly queue = new ByteQueue();
   private readonly rec = new CapturedPacket();
   private parser: FormatParser | null = null;
+  /** The parser when it is classic pcap (its records take the one-call hot path). */
+  private pcap: PcapParser | null = null;
   private ended = false;
   private count = 0;
   /** Size of the unit at the read position once its header was read, -1 before. */
@@ -112,6 +114,15 @@ export class CaptureReader {
     const q = this.queue;
     const parser = this.parser;
     if (parser === null || this.pendingSize >= 0) return this.generalStep();
+    const pcap = this.pcap;
+    if (pcap !== null) {
+      const size = pcap.wholeRecord(q.cur, q.curOff, q.curEnd, this.rec);
+      if (size >= 0) {
+        q.skip(size);
+        this.rec.index = ++this.count;
+        return this.rec;
+      }
+    }
     for (;;) {
       const off = q.curOff;
       if (off + parser.headerLength > q.curEnd) return this.generalStep();
@@ -195,7 +206,7 @@ export class CaptureReader {
     }
     const be = u32(q.vbuf, q.voff, false);
     if (be === BLOCK_SHB) this.parser = new PcapngParser(this.name, this.limits);
-    else if (isPcapMagic(be)) this.parser = new PcapParser(this.name, this.limits);
+    else if (isPcapMagic(be)) this.parser = this.pcap = new PcapParser(this.name, this.limits);
     else throw this.unknownMagic(be);
     return true;
   }
