@@ -24,6 +24,8 @@ interface Queue {
   pieces: Piece[];
   total: number; // -1 until the last fragment arrived
   maxFrag: number;
+  /** Largest fragment with DF set (ipq.max_df_size): the datagram keeps DF when it equals maxFrag. */
+  maxDf: number;
   expires: number;
   bad: boolean;
 }
@@ -41,6 +43,8 @@ export interface Reassembled {
   unfragLen: number;
   /** IPv6: the fragment header's next header (the first fragmentable header). */
   nextHeader: number;
+  /** A copy of the datagram as reassembled (the hooks change `bytes` in place), see headPulled4. */
+  original: Uint8Array;
 }
 
 export class Defragmenter {
@@ -70,7 +74,7 @@ export class Defragmenter {
     const key = queueKey(pkt, zone);
     let q = this.queues.get(key);
     if (!q) {
-      q = { first: null, firstNext: -1, pieces: [], total: -1, maxFrag: 0, expires: now + (pkt.family === 6 ? this.timeout6() : this.timeout4()), bad: false };
+      q = { first: null, firstNext: -1, pieces: [], total: -1, maxFrag: 0, maxDf: 0, expires: now + (pkt.family === 6 ? this.timeout6() : this.timeout4()), bad: false };
       this.queues.set(key, q);
     }
     const b = pkt.buf;
@@ -78,7 +82,6 @@ export class Defragmenter {
     const start = pkt.fragOffset;
     const len = pkt.ipEnd - fragStart;
     const end = start + len;
-    q.maxFrag = Math.max(q.maxFrag, pkt.ipEnd - pkt.l3Off);
     if (end > 65535 || (pkt.moreFrags && (len & 7) !== 0) || len < 0) q.bad = true;
     if (!pkt.moreFrags) {
       if (q.total >= 0 && q.total !== end) q.bad = true;
@@ -95,6 +98,10 @@ export class Defragmenter {
       this.queues.delete(key);
       return null;
     }
+    // ip_frag_queue: the sizes of the fragments queued (duplicates excluded)
+    const fragSize = pkt.ipEnd - pkt.l3Off;
+    if (fragSize > q.maxFrag) q.maxFrag = fragSize;
+    if (pkt.family === 4 && pkt.dontFrag && fragSize > q.maxDf) q.maxDf = fragSize;
     if (start === 0) {
       if (pkt.family === 4) q.first = b.slice(pkt.l3Off, fragStart);
       else {
@@ -129,13 +136,15 @@ function assemble(family: 4 | 6, q: Queue, id: number): Reassembled {
   for (const p of q.pieces) out.set(p.data, head.length + p.start);
   if (family === 4) {
     put16(out, 2, out.length);
-    put16(out, 6, 0);
+    // ip_frag_reasm: DF is kept only when a DF fragment was (one of) the largest; ip_do_fragment
+    // then copies it into every fragment it cuts
+    put16(out, 6, q.maxDf === q.maxFrag ? 0x4000 : 0);
     fillIpv4HeaderChecksum(out, 0, head.length);
   } else {
     put16(out, 4, out.length - 40);
     setNextHeaderBeforeFrag(out, head.length, q.firstNext);
   }
-  return { bytes: out, maxFragSize: q.maxFrag, boundaries: q.pieces.map((p) => p.start).filter((s) => s > 0), id, unfragLen: head.length, nextHeader: q.firstNext };
+  return { bytes: out, maxFragSize: q.maxFrag, boundaries: q.pieces.map((p) => p.start).filter((s) => s > 0), id, unfragLen: head.length, nextHeader: q.firstNext, original: out.slice() };
 }
 
 /** In the unfragmentable part of an IPv6 header chain, point the last next-header at `next`. */
@@ -170,17 +179,50 @@ function stripUncopiedOptions(hdr: Uint8Array, ihl: number): void {
 }
 
 /**
- * Cut an IPv4 datagram into fragments for an MTU (ip_do_fragment): payload pieces of
- * (mtu - header) rounded down to 8, each with the header copied (later ones without the options
- * that are not copied into fragments), offset and MF set. `maxFrag`
- * (from reassembly) lowers the MTU as IPCB(skb)->frag_max_size does; `boundaries`, when every
- * original piece fits, are kept.
+ * Did something pull bytes past the first fragment's payload into the head of a reassembled IPv4
+ * datagram (`dgram`, as the hooks left it)? The conntrack-reassembled skb keeps the original
+ * fragments as its frag_list, the first one's payload in the head; a pull into the head breaks
+ * the geometry ip_do_fragment's fast path needs. For TCP, ip_rcv_finish_core's early demux
+ * (tcp_v4_early_demux, ip_early_demux / tcp_early_demux on by default) pulls the 20-byte header
+ * of every datagram that has one, forwarded or not (as NAT's tcp_manip_pkt would); UDP and ICMP
+ * pull 8 bytes, always inside the first fragment. Other writers (TCPMSS, payload mangling,
+ * helpers) make the bytes they change writable: judged from the last byte that changed, and from
+ * a length or header length change. Recorded: TCP with a first fragment of 8 bytes leaves by the
+ * slow path, UDP by the fast one (r_fuzz_70056_1, r_fuzz_ok_40004).
  */
-export function fragment4(dgram: Uint8Array, mtu: number, maxFrag: number, boundaries: number[]): Uint8Array[] {
+export function headPulled4(r: Reassembled, dgram: Uint8Array): boolean {
+  const o = r.original;
+  if (dgram.length !== o.length || dgram[0] !== o[0]) return true;
+  const hl = (dgram[0]! & 0x0f) * 4;
+  const payload = dgram.length - hl;
+  const first = r.boundaries.length ? r.boundaries[0]! : payload;
+  let need = dgram[9] === 6 && payload >= 20 ? 20 : 0;
+  for (let k = dgram.length - 1; k >= hl + need; k--) {
+    if (dgram[k] !== o[k]) {
+      need = k - hl + 1;
+      break;
+    }
+  }
+  return need > first;
+}
+
+/**
+ * Cut an IPv4 datagram into fragments for an MTU (ip_do_fragment). `fast` (a reassembled
+ * datagram whose head was not pulled, headPulled4) with `boundaries` that all fit: the fast path,
+ * the original pieces again, their headers copied with DF cleared (ip_fraglist_init /
+ * ip_fraglist_prepare write only MF and the offset). Otherwise the slow path (ip_frag_next):
+ * payload pieces of (mtu - header) rounded down to 8, each with the header copied (later ones
+ * without the options that are not copied into fragments), offset and MF set, DF kept (the
+ * datagram's: ip_frag_reasm sets it when a DF fragment was the largest). `maxFrag` (from
+ * reassembly) lowers the MTU as IPCB(skb)->frag_max_size does.
+ */
+export function fragment4(dgram: Uint8Array, mtu: number, maxFrag: number, boundaries: number[], fast = false): Uint8Array[] {
   const hl = (dgram[0]! & 0x0f) * 4;
   const eff = maxFrag > 0 && maxFrag < mtu ? maxFrag : mtu;
   const payload = dgram.length - hl;
-  const cuts = fitBoundaries(boundaries, payload, eff - hl) ?? evenCuts(payload, (eff - hl) & ~7);
+  const kept = fast ? fitBoundaries(boundaries, payload, eff - hl) : null;
+  const cuts = kept ?? evenCuts(payload, (eff - hl) & ~7);
+  const df = kept ? 0 : dgram[6]! & 0x40;
   const out: Uint8Array[] = [];
   for (let i = 0; i < cuts.length; i++) {
     const start = cuts[i]!;
@@ -191,7 +233,6 @@ export function fragment4(dgram: Uint8Array, mtu: number, maxFrag: number, bound
     if (i > 0 && hl > 20) stripUncopiedOptions(f, hl);
     f.set(dgram.subarray(hl + start, hl + end), hl);
     put16(f, 2, f.length);
-    const df = dgram[6]! & 0x40;
     put16(f, 6, ((df << 8) | (end < payload ? 0x2000 : 0) | (start >>> 3)) & 0xffff);
     fillIpv4HeaderChecksum(f, 0, hl);
     out.push(f);

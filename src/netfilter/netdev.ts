@@ -36,7 +36,11 @@ export class FrameHooks {
 
   constructor(chains: readonly BaseChain[]) {
     const byPrio = (a: BaseChain, b: BaseChain): number => a.priority - b.priority;
-    for (const c of chains) {
+    // `chains` is in registration order; nf_hook_entries_grow (net/netfilter/core.c) puts a new
+    // hook before existing ones of the same priority: at equal priority the LATER registration
+    // runs first (reversed here, then a stable sort)
+    const reg = [...chains].reverse();
+    for (const c of reg) {
       if (c.hook !== Hook.INGRESS && c.hook !== Hook.EGRESS) continue;
       const m = c.hook === Hook.INGRESS ? this.ingress : this.egress;
       for (const d of c.devices ?? []) {
@@ -45,11 +49,10 @@ export class FrameHooks {
         else m.set(d, [c]);
       }
     }
-    // equal priorities: the kernel runs the earlier registration first (stable sort)
     for (const l of this.ingress.values()) l.sort(byPrio);
     for (const l of this.egress.values()) l.sort(byPrio);
-    this.arpIn = chains.filter((c) => c.hook === Hook.ARP_IN).sort(byPrio);
-    this.arpOut = chains.filter((c) => c.hook === Hook.ARP_OUT).sort(byPrio);
+    this.arpIn = reg.filter((c) => c.hook === Hook.ARP_IN).sort(byPrio);
+    this.arpOut = reg.filter((c) => c.hook === Hook.ARP_OUT).sort(byPrio);
     this.any = this.ingress.size > 0 || this.egress.size > 0 || this.arpIn.length > 0 || this.arpOut.length > 0;
   }
 

@@ -18,7 +18,7 @@ import { LinkType, PacketView, Proto } from '../packet/view.js';
 import { type Action, CtStateBit, Hook, type PacketContext } from './context.js';
 import type { FibService } from './fib.js';
 import { type BaseChain, ChainVerdict, Priority } from './chain.js';
-import { Defragmenter, type Reassembled, fragment4, fragment6 } from './defrag.js';
+import { Defragmenter, type Reassembled, fragment4, fragment6, headPulled4 } from './defrag.js';
 import { type ArpResponder, type Carry, ETH_HLEN, ETH_P_ARP, FrameHooks, LL_RAW_CAPTURE, LL_ROUTED, applyCarry, carryOf, decrementedTtl, frameView, hasEthernet, ipView, l3Bytes } from './netdev.js';
 
 /** What the pipeline needs of the conntrack table. */
@@ -216,7 +216,12 @@ export class Pipeline {
   }
 
   private buildHook(family: 4 | 6, hook: Hook, chains: BaseChain[]): void {
-    const mine = chains.filter((c) => c.hook === hook && (c.family === 0 || c.family === family));
+    // `chains` is in registration order (nft -f, then iptables-restore, as the recorder loads
+    // them). nf_hook_entries_grow (net/netfilter/core.c) inserts a new hook before the first
+    // existing one whose priority is >= its own: at equal priority the LATER registration runs
+    // first. Reversed here, then stable-sorted by priority. The nat chains' own list (nf_nat_core.c
+    // nf_nat_register_fn -> nf_hook_entries_insert_raw) is ordered the same way.
+    const mine = chains.filter((c) => c.hook === hook && (c.family === 0 || c.family === family)).reverse();
     const steps: Step[] = mine.filter((c) => c.type !== 'nat').map((c) => ({ priority: c.priority, chain: c, builtin: null }));
     const nat = mine.filter((c) => c.type === 'nat').sort((a, b) => a.priority - b.priority);
     this.natChains[hookSlot(family, hook)] = nat;
@@ -228,8 +233,9 @@ export class Pipeline {
       steps.push({ priority: Priority.NAT_SRC, chain: null, builtin: 'nat' });
       steps.push({ priority: Priority.CONNTRACK_CONFIRM, chain: null, builtin: 'confirm' });
     }
-    // Stable sort: at equal priority the kernel runs earlier registrations first; built-ins were
-    // registered at boot, before any table.
+    // Stable sort (later registrations first at equal priority, see above); the built-ins
+    // (conntrack, nat, confirm) are taken as registered after the tables' chains (nf_ct_netns_get
+    // at rule init, the nat hooks with the first nat chain), so they run first at equal priority.
     steps.sort((a, b) => a.priority - b.priority || (a.builtin ? -1 : 0) - (b.builtin ? -1 : 0));
     this.steps[hookSlot(family, hook)] = steps;
   }
@@ -650,7 +656,7 @@ export class Pipeline {
     if (whole.length <= mtu && !r) return [whole];
     if (pkt.family === 4) {
       if (pkt.dontFrag && !r) return [whole];
-      return fragment4(whole, mtu, r?.maxFragSize ?? 0, r?.boundaries ?? []);
+      return r ? fragment4(whole, mtu, r.maxFragSize, r.boundaries, !headPulled4(r, whole)) : fragment4(whole, mtu, 0, []);
     }
     // __ip6_finish_output: cut again only when over the MTU or over the largest original fragment
     if (!r || (whole.length <= mtu && whole.length <= r.maxFragSize)) return [whole];

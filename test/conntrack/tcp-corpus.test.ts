@@ -143,6 +143,7 @@ const NEEDS_THE_PIPELINE: Record<string, string> = {
   r_reject_7: 'REJECT --reject-with tcp-reset moves the entry to CLOSE (nf_conntrack_set_closing)',
   r_match_tcpmss_2: 'REJECT --reject-with tcp-reset moves the entry to CLOSE (nf_conntrack_set_closing)',
   r_r2_label_1: 'REJECT --reject-with tcp-reset moves the entry to CLOSE (nf_conntrack_set_closing)',
+  r_fuzz_70063_1: 'REJECT --reject-with tcp-reset moves the entry to CLOSE (nf_conntrack_set_closing)',
   r_ct_ctevents_1: 'CT --ctevents masks the events the connection reports',
   r_ct_zone_1: 'CT --zone: the same tuple in two zones is two connections',
   r_ct_zone_3: 'CT --zone: the same tuple in two zones is two connections',

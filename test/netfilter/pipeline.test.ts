@@ -7,11 +7,14 @@ import assert from 'node:assert/strict';
 import { Host } from '../../src/host/host.js';
 import { parseHostConfig } from '../../src/host/config.js';
 import { iptablesBaseChains } from '../../src/netfilter/iptables-chains.js';
+import { loadNft } from '../../src/nft/load.js';
+import { createNat } from '../../src/nat/index.js';
+import { nftBaseChains } from '../../src/nft/chains.js';
 import { parseIptables } from '../../src/rules/parse.js';
 import { decodeIp } from '../../src/packet/decode.js';
 import { PacketView, LinkType } from '../../src/packet/view.js';
 import { ipv4, tcp, udp, icmpEcho, fragmentIpv4 } from '../../src/packet/build.js';
-import { verifyIpv4Header, verifyL4Checksum } from '../../src/packet/checksum.js';
+import { fillIpv4HeaderChecksum, verifyIpv4Header, verifyL4Checksum } from '../../src/packet/checksum.js';
 
 const HOST = JSON.stringify({
   interfaces: [
@@ -26,6 +29,13 @@ const HOST = JSON.stringify({
 function host(rules?: string, sysctl: Record<string, string | number> = {}): Host {
   const chains = rules ? iptablesBaseChains(parseIptables(rules, { file: 'rules.v4' })) : [];
   return new Host(parseHostConfig(HOST), { chains, seed: 7, sysctl });
+}
+
+const MASQ = ['*nat', ':PREROUTING ACCEPT [0:0]', ':INPUT ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':POSTROUTING ACCEPT [0:0]', '-A POSTROUTING -o r_wan -j MASQUERADE', 'COMMIT', ''].join('\n');
+
+/** A host with NAT and MASQUERADE towards r_wan. */
+function masqHost(): Host {
+  return new Host(parseHostConfig(HOST), { chains: iptablesBaseChains(parseIptables(MASQ, { file: 'rules.v4' })), seed: 7, nat: createNat });
 }
 
 const T0 = 1700000000;
@@ -300,4 +310,103 @@ test('a ct mark changed and changed back within one packet still reports [UPDATE
   // PREROUTING saves the packet's mark 0 into the entry, FORWARD sets 32 again: two changes.
   const second = h.receive(q('b'), LinkType.RAW, 'r_cli', T0 + 0.01);
   assert.deepEqual(second.events, [' [UPDATE] udp      17 30 src=10.0.1.179 dst=10.0.2.154 sport=49525 dport=123 [UNREPLIED] src=10.0.2.154 dst=10.0.1.179 sport=123 dport=49525 mark=32']);
+});
+
+test('base chains of equal priority run in reverse registration order, nat chains too (nf_hook_entries_grow; fuzz finding r_fuzz_70032_1)', () => {
+  // nft -f registers a table's chains in declaration order, then iptables-restore its tables;
+  // net/netfilter/core.c inserts a new hook before the existing ones of the same priority.
+  const nft = loadNft(
+    [
+      'table ip fz {',
+      '  chain helpers { type filter hook prerouting priority -150; policy accept; counter }',
+      '  chain mangle_prerouting { type filter hook prerouting priority -150; policy accept; counter }',
+      '  chain early { type filter hook prerouting priority -151; policy accept; counter }',
+      '  chain nat1 { type nat hook prerouting priority -100; policy accept; counter }',
+      '  chain nat2 { type nat hook prerouting priority -100; policy accept; counter }',
+      '}',
+      '',
+    ].join('\n'),
+    { file: 'rules.nft' },
+  );
+  const ipt = ['*mangle', ':PREROUTING ACCEPT [0:0]', '-A PREROUTING -j MARK --set-mark 0x1', 'COMMIT', ''].join('\n');
+  const chains = [...nftBaseChains(nft), ...iptablesBaseChains(parseIptables(ipt, { file: 'rules.v4' }))];
+  const h = new Host(parseHostConfig(HOST), { chains, seed: 1, traceEvaluation: true });
+  const r = h.receive(syn('10.0.1.100', '10.0.2.100'), LinkType.RAW, 'r_cli', T0);
+  assert.equal(r.verdict, 'FORWARDED');
+  const chainsSeen = r.rules.map((l) => l.replace(/ (\d+|policy)$/, '')).filter((c, i, a) => a.indexOf(c) === i);
+  assert.deepEqual(chainsSeen, ['ip fz early', 'mangle PREROUTING', 'ip fz mangle_prerouting', 'ip fz helpers', 'ip fz nat2', 'ip fz nat1']);
+});
+
+/** The flags and offset word (bytes 6-7) of every fragment that left. */
+const fragWords = (out: { bytes: Uint8Array }[]) => out.map((o) => (o.bytes[6]! << 8) | o.bytes[7]!);
+
+test('reassembled DF fragments leave by the fast path with DF cleared (ip_fraglist_init / ip_fraglist_prepare; r_fuzz_ok_40004)', () => {
+  const h = host();
+  const big = ipv4({ src: '10.0.1.100', dst: '10.0.2.100', id: 78, df: true, payload: tcp({ sport: 40000, dport: 80, seq: 1, flags: 'PA', win: 64240, payload: new Uint8Array(600).fill(9) }) });
+  const frags = fragmentIpv4(big, 256);
+  assert.deepEqual(fragWords(frags.map((bytes) => ({ bytes }))), [0x6000, 0x6020, 0x4040]);
+  let r = h.receive(frags[0]!, LinkType.RAW, 'r_cli', T0);
+  for (let i = 1; i < frags.length; i++) r = h.receive(frags[i]!, LinkType.RAW, 'r_cli', T0 + i * 0.001);
+  assert.equal(r.verdict, 'FORWARDED');
+  // the original pieces again, only MF and the offset in the flags word
+  assert.deepEqual(fragWords(r.out), [0x2000, 0x2020, 0x0040]);
+});
+
+test('tiny DF TCP fragments: the TCP header pulled into the head (early demux, NAT) sends them by the slow path with DF kept; UDP keeps the fast path (ip_frag_next; r_fuzz_70056_1)', () => {
+  const h = masqHost();
+  const big = ipv4({ src: '10.0.1.135', dst: '198.51.100.7', id: 79, df: true, payload: tcp({ sport: 29813, dport: 22, seq: 1, flags: 'S', win: 64240 }) });
+  const frags = fragmentIpv4(big, 8);
+  assert.equal(frags.length, 3);
+  let r = h.receive(frags[0]!, LinkType.RAW, 'r_cli', T0);
+  for (let i = 1; i < frags.length; i++) r = h.receive(frags[i]!, LinkType.RAW, 'r_cli', T0 + i * 0.001);
+  assert.equal(r.verdict, 'FORWARDED');
+  assert.deepEqual(fragWords(r.out), [0x6000, 0x6001, 0x4002]);
+  // without NAT too: tcp_v4_early_demux pulls the 20-byte header (recorded: TCP 24 bytes in 8-byte DF fragments)
+  const routed = (payload: Parameters<typeof ipv4>[0]['payload'], id: number): number[] => {
+    const plain = host();
+    const fs = fragmentIpv4(ipv4({ src: '10.0.1.100', dst: '10.0.2.100', id, df: true, payload }), 8);
+    let p = plain.receive(fs[0]!, LinkType.RAW, 'r_cli', T0);
+    for (let i = 1; i < fs.length; i++) p = plain.receive(fs[i]!, LinkType.RAW, 'r_cli', T0 + i * 0.001);
+    return fragWords(p.out);
+  };
+  assert.deepEqual(routed(tcp({ sport: 40001, dport: 80, seq: 1, flags: 'PA', win: 64240, payload: new Uint8Array(4).fill(9) }), 1), [0x6000, 0x6001, 0x4002]);
+  // UDP: the 8-byte header fits the first fragment, the fast path clears DF (recorded: UDP 24 bytes)
+  assert.deepEqual(routed(udp({ sport: 40006, dport: 53, payload: new Uint8Array(16).fill(9) }), 6), [0x2000, 0x2001, 0x0002]);
+});
+
+test('a reassembled datagram keeps DF only when a DF fragment was the largest (ip_frag_reasm max_df_size == max_size)', () => {
+  const h = masqHost();
+  const big = ipv4({ src: '10.0.1.135', dst: '198.51.100.7', id: 81, payload: tcp({ sport: 29814, dport: 22, seq: 1, flags: 'S', win: 64240 }) });
+  // the 20-byte TCP header in two fragments: 8 bytes with DF, then the last 12 without (the largest, 32 bytes)
+  const piece = (off: number, len: number, flags: number): Uint8Array => {
+    const f = new Uint8Array([...big.subarray(0, 20), ...big.subarray(20 + off, 20 + off + len)]);
+    f[2] = 0;
+    f[3] = f.length;
+    f[6] = flags | ((off >> 11) & 0x1f);
+    f[7] = (off >> 3) & 0xff;
+    fillIpv4HeaderChecksum(f, 0, 20);
+    return f;
+  };
+  const a = piece(0, 8, 0x60);
+  const last = piece(8, 12, 0x00);
+  h.receive(a, LinkType.RAW, 'r_cli', T0);
+  const r = h.receive(last, LinkType.RAW, 'r_cli', T0 + 0.001);
+  assert.equal(r.verdict, 'FORWARDED');
+  // slow path (NAT pulled the TCP header), cut for the largest fragment (12 -> 8-byte pieces), no DF
+  assert.deepEqual(fragWords(r.out), [0x2000, 0x2001, 0x0002]);
+});
+
+test('an ICMP error about a reassembled datagram quotes its header with the DF ip_frag_reasm gave it (r_fuzz_70110_1)', () => {
+  const h = host(['*filter', ':INPUT ACCEPT [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', '-A FORWARD -j REJECT --reject-with icmp-port-unreachable', 'COMMIT', ''].join('\n'));
+  const big = ipv4({ src: '10.0.1.100', dst: '10.0.2.100', id: 82, df: true, payload: tcp({ sport: 40082, dport: 80, seq: 1, flags: 'PA', win: 64240, payload: new Uint8Array(12).fill(1) }) });
+  const frags = fragmentIpv4(big, 8);
+  let r = h.receive(frags[0]!, LinkType.RAW, 'r_cli', T0);
+  for (let i = 1; i < frags.length; i++) r = h.receive(frags[i]!, LinkType.RAW, 'r_cli', T0 + i * 0.001);
+  assert.equal(r.verdict, 'DROPPED');
+  assert.equal(r.out.length, 1);
+  const err = r.out[0]!.bytes;
+  assert.equal(err[20], 3); // destination unreachable
+  // the quoted header (after the 8-byte ICMP header): total length of the whole datagram, DF, no offset
+  assert.equal((err[28 + 2]! << 8) | err[28 + 3]!, big.length);
+  assert.equal((err[28 + 6]! << 8) | err[28 + 7]!, 0x4000);
 });

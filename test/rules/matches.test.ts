@@ -328,6 +328,25 @@ test('connlimit: counts the connections it saw created, forgets those conntrack 
   assert.equal(cl.save(), '-m connlimit --connlimit-above 1 --connlimit-mask 32 --connlimit-saddr');
 });
 
+test('connlimit: the first packet of a key never seen records its connection even when confirmed (insert_tree; fuzz finding r_fuzz_70063_1)', () => {
+  // A SYN-ACK (reply of a confirmed connection) from 10.0.2.201 meets --connlimit-saddr first:
+  // the kernel creates the node for 10.0.2.201 with this connection (count 1: not above 1, no hotdrop).
+  const r = ruleOf('-A INPUT -p tcp -m connlimit --connlimit-above 1');
+  const cl = r.matches[r.matches.length - 1]!;
+  const ctFind = (): ReturnType<typeof fakeCt> | null => fakeCt();
+  const reply = ipv4({ src: '10.0.2.201', dst: '203.0.113.142', payload: tcp({ sport: 21, dport: 51074 }) });
+  const ct = fakeCt({ orig: tuple(4, 6, [0xcb00718e], [0x0a0002c9], 51074, 21), status: CtStatus.CONFIRMED });
+  const c1 = ctxFor(reply, { ct, ctFind, now: T0 });
+  assert.equal(cl.match(c1), false);
+  assert.equal(c1.hotdrop, undefined);
+  // an existing key's list skips confirmed connections: a second confirmed one still counts 1
+  const other = fakeCt({ orig: tuple(4, 6, [0xcb00718f], [0x0a0002c9], 51075, 21), status: CtStatus.CONFIRMED });
+  assert.equal(cl.match(ctxFor(reply, { ct: other, ctFind, now: T0 + 1 })), false);
+  // while a new (unconfirmed) connection from the same address is recorded: 2 > 1
+  const fresh = fakeCt({ orig: tuple(4, 6, [0x0a0002c9], [0xcb00718e], 40000, 80) });
+  assert.equal(cl.match(ctxFor(reply, { ct: fresh, ctFind, now: T0 + 2 })), true);
+});
+
 test('set: ipsets by dimension, nomatch and --return-nomatch, timeouts', () => {
   const rs = new Ruleset();
   rs.ipsets.load('create nets hash:net\nadd nets 10.0.0.0/8\nadd nets 10.0.2.0/24 nomatch\ncreate svc hash:ip,port\nadd svc 10.0.2.100,tcp:22\ncreate tmp hash:ip timeout 10\nadd tmp 10.0.1.100\n', { now: T0 });

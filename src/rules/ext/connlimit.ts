@@ -5,7 +5,9 @@
  *
  * The counting is nf_conncount's, kept per rule: a connection is recorded when a packet of it
  * passes the rule before conntrack confirmed it (its first packet); later packets of confirmed
- * connections are counted but not recorded. Recorded connections that conntrack no longer has
+ * connections are counted but not recorded, except that the first packet of a key (address)
+ * never seen creates its list with the packet's connection, confirmed or not (insert_tree; a
+ * reply counted by --connlimit-saddr, fuzz finding r_fuzz_70063_1). Recorded connections that conntrack no longer has
  * (looked up with `ctx.ctFind`) or that are closed TCP connections (TIME_WAIT, CLOSE) are
  * dropped when the list is cleaned, which happens at most once per jiffy; a recorded connection
  * not yet found in the table is kept for one jiffy (it may be about to be confirmed).
@@ -50,10 +52,17 @@ export class ConnlimitMatch implements Match {
     k[4] = zone;
     let list = this.lists.get(k, 5);
     if (list === undefined) {
-      list = { conns: [], lastGc: jiffiesAt(ctx.now), lastGcCount: 0 };
+      // insert_tree (nf_conncount.c): a key met for the first time gets a node holding the
+      // packet's connection, confirmed or not (only an existing node skips confirmed ones)
+      const tuple = ct !== null ? ct.orig : packetTuple(ctx);
+      if (tuple === null) {
+        ctx.hotdrop = true;
+        return false;
+      }
+      const now = jiffiesAt(ctx.now);
+      list = { conns: [{ tuple: copyTuple(tuple), zone, jiffies: now }], lastGc: now, lastGcCount: 0 };
       this.lists.set(k, 5, list);
-    }
-    if (ct === null || (ct.status & CtStatus.CONFIRMED) === 0) {
+    } else if (ct === null || (ct.status & CtStatus.CONFIRMED) === 0) {
       const tuple = ct !== null ? ct.orig : packetTuple(ctx);
       if (tuple === null) {
         ctx.hotdrop = true;
