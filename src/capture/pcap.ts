@@ -118,10 +118,10 @@ export class PcapParser implements FormatParser {
   }
 
   /**
-   * The hot path: a record lying whole in b[off, end) is read into `rec` in one call; returns its
-   * size, or -1 when the general path (unitSize + parseUnit) must take it: the file header not
-   * read yet, lengths that may be swapped, a record reaching past `end`, a captured length over
-   * the limit, a timestamp fraction to carry.
+   * The hot path: a record lying whole in b[off, end) is read into `rec` in one call (unitSize
+   * and parseUnit together); returns its size, or -1 when the general path must take it: the
+   * file header not read yet, lengths that may be swapped, a record reaching past `end`, a
+   * captured length over the limit.
    */
   wholeRecord(b: Uint8Array, off: number, end: number, rec: CapturedPacket): number {
     if (!this.gotHeader || this.lengthOrder !== LengthOrder.Normal || off + PCAP_RECORD_HEADER_LEN > end) return -1;
@@ -129,14 +129,8 @@ export class PcapParser implements FormatParser {
     const incl = le ? u32le(b, off + 8) : u32be(b, off + 8);
     const size = PCAP_RECORD_HEADER_LEN + incl;
     if (off + size > end || incl > this.limits.maxPacketLength) return -1;
-    const frac = le ? u32le(b, off + 4) : u32be(b, off + 4);
-    if (frac >= this.unitsPerSec) return -1;
-    rec.tsSec = le ? u32le(b, off) : u32be(b, off);
-    rec.tsNsec = frac * this.nsPerUnit;
-    if (rec.iface !== this.iface) this.fillConstant(rec);
-    rec.origLen = le ? u32le(b, off + 12) : u32be(b, off + 12);
-    rec.setBytes(b, off + PCAP_RECORD_HEADER_LEN, incl, false);
-    this.records++;
+    this.curOrig = le ? u32le(b, off + 12) : u32be(b, off + 12);
+    this.parseUnit(b, off, size, 0, rec, false);
     return size;
   }
 

@@ -223,7 +223,10 @@ export class Host {
     ctx.ctObjects = n.ctObjects;
   }
 
-  /** A frame of link type `linktype` arrives on interface `iface` at virtual time `now` (s). */
+  /**
+   * A frame of link type `linktype` arrives on interface `iface` at virtual time `now` (s): the
+   * bytes frame[start, end) (default: all of it; a capture reader's buffer can be passed in place).
+   */
   receive(frame: Uint8Array, linktype: number, iface: string, now: number, start = 0, end = frame.length): HostResult {
     if (!this.routing.iface(iface)) throw new Error(`no interface named ${JSON.stringify(iface)} on this host`);
     const ip = this.ipOf(frame, linktype, start, end);
