@@ -86,30 +86,36 @@ export class SlotExtra {
 
 /**
  * Record layout: R 32-bit words per slot, in one buffer seen as Uint32Array `u`, Int32Array `i`
- * and Float64Array `f` (a slot's record is 8-byte aligned: R is even). What one lookup reads (the
- * chain, hashes, status, flags, zone, addresses, ports) shares the record's first cache line.
+ * and Float64Array `f` (a slot's record is 8-byte aligned: R is even). What a lookup reads once a
+ * node's hash matched (status, flags, zone, addresses, ports) shares the record's first cache line.
+ *
+ * The hash chains are not in the records: `nodes` holds, per node (slot * 2 + direction), the
+ * tuple's hash and the next node of its chain side by side (N_HASH, N_NEXT), so that walking a
+ * chain reads 8 bytes a node from a compact array and touches a record only when a hash matches.
  */
-export const R = 40;
+export const R = 36;
 /** Word offsets in a record. */
 export const O_ADDR = 0; // 4: orig src0, orig dst0, reply src0, reply dst0
 export const O_PORTS = 4; // 2: per direction, sport << 16 | dport
-export const O_HASH = 6; // 2 (i): per direction, the tuple hash
-export const O_CHAIN = 8; // 2 (i): per direction, next node in the chain (-1: end)
-export const O_STATUS = 10; // (i)
-export const O_PF = 11; // proto (bits 0-7) | flags << 8
-export const O_ZE = 12; // zone (bits 0-15) | ecache << 16
-export const O_MARK = 13;
-export const O_LASTMARK = 16;
-export const O_ID = 17;
-export const O_LPREV = 18; // (i)
-export const O_LNEXT = 19; // (i)
-export const O_HIDX = 20; // (i) position in the expiry heap, -1 when absent
-/** Float64 offsets (in 8-byte units) in a record: words 14-15, 22-23. */
-export const D_EXPIRES = 7;
-export const D_CREATED = 11;
+export const O_STATUS = 6; // (i)
+export const O_PF = 7; // proto (bits 0-7) | flags << 8
+export const O_ZE = 8; // zone (bits 0-15) | ecache << 16
+export const O_MARK = 9;
+export const O_LASTMARK = 10;
+export const O_ID = 11;
+export const O_LPREV = 14; // (i)
+export const O_LNEXT = 15; // (i)
+export const O_HIDX = 16; // (i) position in the expiry heap, -1 when absent
+/** Float64 offsets (in 8-byte units) in a record: words 12-13, 18-19. */
+export const D_EXPIRES = 6;
+export const D_CREATED = 9;
 export const FR = R / 2;
 /** TCP state words (TCP_WORDS of them). */
-export const O_TCP = 24;
+export const O_TCP = 20;
+/** Words per node in ConnStore.nodes, and their offsets: the tuple hash, the next node (-1: end). */
+export const NW = 2;
+export const N_HASH = 0;
+export const N_NEXT = 1;
 
 export class ConnStore {
   cap = 0;
@@ -118,6 +124,8 @@ export class ConnStore {
   u: Uint32Array = new Uint32Array(0);
   i: Int32Array = new Int32Array(0);
   f: Float64Array = new Float64Array(0);
+  /** The hash chains' nodes: per node (slot * 2 + direction) its hash and next node (NW words). */
+  nodes: Int32Array = new Int32Array(0);
   /** Expiry heap of slots (a binary min-heap by filing time, see expiry.ts for the scheme). */
   heap: Int32Array = new Int32Array(0);
   heapKeys: Float64Array = new Float64Array(0);
@@ -257,8 +265,12 @@ export class ConnStore {
     if (u[b + O_PF]! & (F_EXT << 8)) this.extras.delete(s);
     for (let k = 0; k < O_TCP; k++) u[b + k] = 0;
     const i = this.i;
-    i[b + O_CHAIN] = -1;
-    i[b + O_CHAIN + 1] = -1;
+    const nb = s * 2 * NW;
+    const nodes = this.nodes;
+    nodes[nb + N_HASH] = 0;
+    nodes[nb + N_NEXT] = -1;
+    nodes[nb + NW + N_HASH] = 0;
+    nodes[nb + NW + N_NEXT] = -1;
     i[b + O_LPREV] = -1;
     i[b + O_LNEXT] = -1;
     i[b + O_HIDX] = -1;
@@ -272,6 +284,9 @@ export class ConnStore {
     this.u = u;
     this.i = new Int32Array(buf);
     this.f = new Float64Array(buf);
+    const nodes = new Int32Array(cap * 2 * NW);
+    nodes.set(this.nodes);
+    this.nodes = nodes;
     const heap = new Int32Array(cap);
     heap.set(this.heap);
     this.heap = heap;

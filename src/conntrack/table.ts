@@ -47,8 +47,9 @@ import {
   D_EXPIRES,
   FR,
   O_ADDR,
-  O_CHAIN,
-  O_HASH,
+  NW,
+  N_HASH,
+  N_NEXT,
   O_ID,
   O_LASTMARK,
   O_LNEXT,
@@ -343,7 +344,7 @@ export class ConntrackTable implements SlotOwner {
         if (created === NO_REPLY_TUPLE) return this.invalid(r, `${tracker.name}: no reply tuple for this packet`);
         if (created === TABLE_FULL) return this.dropped(r, 'table full');
         s = created;
-        this.store.i[s * R + O_HASH] = hash;
+        this.store.nodes[s * 2 * NW + N_HASH] = hash;
       }
       const v = this.runTracker(s, found < 0, dir, pkt, hook, now, tracker, !icmpFamily, r);
       if (v !== Verdict.REPEAT) return r;
@@ -511,7 +512,7 @@ export class ConntrackTable implements SlotOwner {
     const h = this.hashOf(probe, zoneId(zone, 1));
     const ignoreSlot = this.slotOf(ignoring);
     const st = this.store;
-    for (let n = this.heads[this.bucketOfHash(h)]!; n >= 0; n = st.i[(n >> 1) * R + O_CHAIN + (n & 1)]!) {
+    for (let n = this.heads[this.bucketOfHash(h)]!; n >= 0; n = st.nodes[n * NW + N_NEXT]!) {
       const s = n >> 1;
       if (s === ignoreSlot || !this.nodeMatches(n, h, probe, zone)) continue;
       if (tuplesEqual(ignoring.orig, this.readTuple(s, 0, this.other))) continue;
@@ -1032,7 +1033,7 @@ export class ConntrackTable implements SlotOwner {
    */
   private nodeMatches(n: number, h: number, t: Tuple, zone: number): boolean {
     const st = this.store;
-    if (st.i[(n >> 1) * R + O_HASH + (n & 1)] !== h) return false;
+    if (st.nodes[n * NW + N_HASH] !== h) return false;
     const s = n >> 1;
     const zs = st.zoneSpec(s);
     if ((zs !== zone && zoneId(zs, n & 1) !== zoneId(zone, n & 1)) || (st.i[s * R + O_STATUS]! & CtStatus.CONFIRMED) === 0) return false;
@@ -1053,8 +1054,8 @@ export class ConntrackTable implements SlotOwner {
   /** The live confirmed connection holding tuple `t` (hash `h`), its direction in `foundDir`; or -1. */
   private lookup(t: Tuple, zone: number, h: number): number {
     const st = this.store;
-    for (let n = this.heads[this.bucketOfHash(h)]!; n >= 0; n = st.i[(n >> 1) * R + O_CHAIN + (n & 1)]!) {
-      if (st.i[(n >> 1) * R + O_HASH + (n & 1)] === h && this.nodeMatches(n, h, t, zone) && !(st.i[(n >> 1) * R + O_STATUS]! & CtStatus.DYING)) {
+    for (let n = this.heads[this.bucketOfHash(h)]!; n >= 0; n = st.nodes[n * NW + N_NEXT]!) {
+      if (st.nodes[n * NW + N_HASH] === h && this.nodeMatches(n, h, t, zone) && !(st.i[(n >> 1) * R + O_STATUS]! & CtStatus.DYING)) {
         this.foundDir = (n & 1) as 0 | 1;
         return n >> 1;
       }
@@ -1085,8 +1086,8 @@ export class ConntrackTable implements SlotOwner {
     const st = this.store;
     const n = s * 2 + dir;
     st.setFlags(s, dir === 0 ? F_HASHED0 : F_HASHED1);
-    st.i[(n >> 1) * R + O_HASH + (n & 1)] = h;
-    st.i[(n >> 1) * R + O_CHAIN + (n & 1)] = this.heads[bucket]!;
+    st.nodes[n * NW + N_HASH] = h;
+    st.nodes[n * NW + N_NEXT] = this.heads[bucket]!;
     this.heads[bucket] = n;
   }
 
@@ -1096,21 +1097,21 @@ export class ConntrackTable implements SlotOwner {
     if ((st.flags(s) & bit) === 0) return;
     st.clearFlags(s, bit);
     const n = s * 2 + dir;
-    const bucket = this.bucketOfHash(st.i[(n >> 1) * R + O_HASH + (n & 1)]!);
+    const bucket = this.bucketOfHash(st.nodes[n * NW + N_HASH]!);
     let p = this.heads[bucket]!;
     if (p === n) {
-      this.heads[bucket] = st.i[(n >> 1) * R + O_CHAIN + (n & 1)]!;
+      this.heads[bucket] = st.nodes[n * NW + N_NEXT]!;
     } else {
       while (p >= 0) {
-        const q = st.i[(p >> 1) * R + O_CHAIN + (p & 1)]!;
+        const q = st.nodes[p * NW + N_NEXT]!;
         if (q === n) {
-          st.i[(p >> 1) * R + O_CHAIN + (p & 1)] = st.i[(n >> 1) * R + O_CHAIN + (n & 1)]!;
+          st.nodes[p * NW + N_NEXT] = st.nodes[n * NW + N_NEXT]!;
           break;
         }
         p = q;
       }
     }
-    st.i[(n >> 1) * R + O_CHAIN + (n & 1)] = -1;
+    st.nodes[n * NW + N_NEXT] = -1;
   }
 
   // ----------------------------------------------------------------------------------------------
@@ -1120,7 +1121,7 @@ export class ConntrackTable implements SlotOwner {
     const st = this.store;
     const zone = st.zoneSpec(s);
     // hash[s * 2] is the original tuple's, noted when the packet looked it up (it cannot change since).
-    const h0 = st.i[s * R + O_HASH]!;
+    const h0 = st.nodes[s * 2 * NW + N_HASH]!;
     const orig = this.readTuple(s, 0, this.scratchA);
     const reply = this.readTuple(s, 1, this.scratchB);
     const h1 = this.hashOf(reply, zoneId(zone, 1));
@@ -1151,7 +1152,7 @@ export class ConntrackTable implements SlotOwner {
   private scanChain(bucket: number, h: number, t: Tuple, zone: number, maxChain: number): number {
     const st = this.store;
     let len = 0;
-    for (let n = this.heads[bucket]!; n >= 0; n = st.i[(n >> 1) * R + O_CHAIN + (n & 1)]!) {
+    for (let n = this.heads[bucket]!; n >= 0; n = st.nodes[n * NW + N_NEXT]!) {
       if (this.nodeMatches(n, h, t, zone)) {
         this.foundDir = (n & 1) as 0 | 1;
         return n >> 1;
@@ -1347,7 +1348,7 @@ export class ConntrackTable implements SlotOwner {
       if (st.f[s * FR + D_EXPIRES]! <= now) this.kill(s, now);
       else if (!(status & CtStatus.ASSURED) && !(status & CtStatus.DYING) && status & CtStatus.CONFIRMED && this.kill(s, now)) drops++;
       else {
-        n = st.i[(n >> 1) * R + O_CHAIN + (n & 1)]!;
+        n = st.nodes[n * NW + N_NEXT]!;
         continue;
       }
       n = this.heads[bucket]!;
