@@ -21,6 +21,7 @@ import { Bench } from 'tinybench';
 import { captureBench } from './capture.js';
 import { conntrackBench } from './conntrack.js';
 import { replayBench } from './replay.js';
+import { floorsBench } from './floors.js';
 
 export interface BenchTask {
   name: string;
@@ -45,7 +46,7 @@ export interface BenchModule {
   prepare(): Promise<PreparedBench>;
 }
 
-const MODULES: readonly BenchModule[] = [captureBench, conntrackBench, replayBench];
+const MODULES: readonly BenchModule[] = [captureBench, conntrackBench, replayBench, floorsBench];
 
 function fmt(n: number): string {
   return n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toPrecision(3);
