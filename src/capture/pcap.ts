@@ -104,8 +104,29 @@ export class PcapParser implements FormatParser {
       return false;
     }
     const le = this.le;
-    const sec = le ? u32le(b, off) : u32be(b, off);
-    const frac = le ? u32le(b, off + 4) : u32be(b, off + 4);
+    this.fill(rec, u32(b, off, le), u32(b, off + 4, le), b, off, size, scratch);
+    return true;
+  }
+
+  /**
+   * The hot path: a record lying whole in b[off, end) is read into `rec` in one call (unitSize
+   * and parseUnit together, the header read through `dv`, a DataView over `b`); returns its size,
+   * or -1 when the general path must take it: the file header not read yet, lengths that may be
+   * swapped, a record reaching past `end`, a captured length over the limit. Never throws.
+   */
+  wholeRecord(b: Uint8Array, dv: DataView, off: number, end: number, rec: CapturedPacket): number {
+    if (!this.gotHeader || this.lengthOrder !== LengthOrder.Normal || off + PCAP_RECORD_HEADER_LEN > end) return -1;
+    const le = this.le;
+    const incl = dv.getUint32(off + 8, le);
+    const size = PCAP_RECORD_HEADER_LEN + incl;
+    if (off + size > end || incl > this.limits.maxPacketLength) return -1;
+    this.curOrig = dv.getUint32(off + 12, le);
+    this.fill(rec, dv.getUint32(off, le), dv.getUint32(off + 4, le), b, off, size, false);
+    return size;
+  }
+
+  /** Fills `rec` from the record at `off` of `size` bytes, given its timestamp fields. */
+  private fill(rec: CapturedPacket, sec: number, frac: number, b: Uint8Array, off: number, size: number, scratch: boolean): void {
     this.records++;
     if (frac < this.unitsPerSec) {
       rec.tsSec = sec;
@@ -114,24 +135,6 @@ export class PcapParser implements FormatParser {
     if (rec.iface !== this.iface) this.fillConstant(rec);
     rec.origLen = this.curOrig;
     rec.setBytes(b, off + PCAP_RECORD_HEADER_LEN, size - PCAP_RECORD_HEADER_LEN, scratch);
-    return true;
-  }
-
-  /**
-   * The hot path: a record lying whole in b[off, end) is read into `rec` in one call (unitSize
-   * and parseUnit together); returns its size, or -1 when the general path must take it: the
-   * file header not read yet, lengths that may be swapped, a record reaching past `end`, a
-   * captured length over the limit.
-   */
-  wholeRecord(b: Uint8Array, off: number, end: number, rec: CapturedPacket): number {
-    if (!this.gotHeader || this.lengthOrder !== LengthOrder.Normal || off + PCAP_RECORD_HEADER_LEN > end) return -1;
-    const le = this.le;
-    const incl = le ? u32le(b, off + 8) : u32be(b, off + 8);
-    const size = PCAP_RECORD_HEADER_LEN + incl;
-    if (off + size > end || incl > this.limits.maxPacketLength) return -1;
-    this.curOrig = le ? u32le(b, off + 12) : u32be(b, off + 12);
-    this.parseUnit(b, off, size, 0, rec, false);
-    return size;
   }
 
   /** A fraction field of a second or more: carry it into the seconds. */

@@ -42,7 +42,7 @@ export class CaptureReader {
   private readonly queue = new ByteQueue();
   private readonly rec = new CapturedPacket();
   private parser: FormatParser | null = null;
-  /** The parser when it is classic pcap (its records take the one-call hot path). */
+  /** The parser when it is classic pcap (its records take the one-call hot path); null after a failure. */
   private pcap: PcapParser | null = null;
   private ended = false;
   private count = 0;
@@ -97,32 +97,41 @@ export class CaptureReader {
 
   /** The next packet, or null when more input is needed (before end()) or the file is over (after). */
   next(): CapturedPacket | null {
-    if (this.failure !== null) throw this.failure;
-    try {
-      return this.step();
-    } catch (e) {
-      if (e instanceof CaptureError) this.failure = e;
-      throw e;
-    }
-  }
-
-  /**
-   * Hot path: while the next unit lies whole in the current chunk, parse it in place. Kept small so
-   * that V8 inlines the parser calls; everything else goes through generalStep().
-   */
-  private step(): CapturedPacket | null {
-    const q = this.queue;
-    const parser = this.parser;
-    if (parser === null || this.pendingSize >= 0) return this.generalStep();
+    // Hot path, kept small so that V8 inlines it and the parser's call into the caller's loop: a
+    // classic pcap record lying whole in the current chunk. wholeRecord() never throws; it returns
+    // -1 for anything else (and `pcap` is null once the reader failed).
     const pcap = this.pcap;
-    if (pcap !== null) {
-      const size = pcap.wholeRecord(q.cur, q.curOff, q.curEnd, this.rec);
+    if (pcap !== null && this.pendingSize < 0) {
+      const q = this.queue;
+      const size = pcap.wholeRecord(q.cur, q.curView, q.curOff, q.curEnd, this.rec);
       if (size >= 0) {
         q.skip(size);
         this.rec.index = ++this.count;
         return this.rec;
       }
     }
+    return this.nextUnit();
+  }
+
+  /** next() for every other case; a CaptureError is kept and thrown again by every later call. */
+  private nextUnit(): CapturedPacket | null {
+    if (this.failure !== null) throw this.failure;
+    try {
+      return this.step();
+    } catch (e) {
+      if (e instanceof CaptureError) {
+        this.failure = e;
+        this.pcap = null;
+      }
+      throw e;
+    }
+  }
+
+  /** A unit whose bytes lie whole in the current chunk is parsed in place; the rest goes to generalStep(). */
+  private step(): CapturedPacket | null {
+    const q = this.queue;
+    const parser = this.parser;
+    if (parser === null || this.pendingSize >= 0) return this.generalStep();
     for (;;) {
       const off = q.curOff;
       if (off + parser.headerLength > q.curEnd) return this.generalStep();

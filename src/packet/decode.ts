@@ -61,26 +61,25 @@ const AF_INET6_VALUES = [10, 24, 28, 30] as const;
  * in the view is then into `buf`, and `view.frameEnd` is `end`.
  */
 export function decodeFrame(view: PacketView, buf: Uint8Array, linktype: number, off = 0, end = buf.length): PacketView {
+  // Kept small so that V8 inlines it into callers' loops (the fast path itself is a call).
+  if (linktype === LinkType.ETHERNET && fastPacket(view, buf, off, end, linktype)) return view;
+  return decodeFrameClamped(view, buf, linktype, off, end);
+}
+
+/** decodeFrame's general path, with `off` and `end` first brought inside the buffer. */
+function decodeFrameClamped(view: PacketView, buf: Uint8Array, linktype: number, off: number, end: number): PacketView {
   let stop = end;
   let start = off;
-  if (stop > buf.length || stop < 0 || start < 0 || start > stop || (stop | 0) !== stop || (start | 0) !== start) {
+  if (!inBuffer(buf, start, stop)) {
     stop = clampEnd(buf, end);
     start = Math.max(0, Math.min(off | 0, stop));
   }
-  if (linktype === LinkType.ETHERNET && stop - start >= ETH_HLEN) {
-    const type = (buf[start + 12]! << 8) | buf[start + 13]!;
-    if (type === EtherType.IPV4 || type === EtherType.IPV6) {
-      if (fastIp(view, buf, start + ETH_HLEN, stop, type === EtherType.IPV4 ? 4 : 6)) {
-        view.linktype = linktype;
-        view.l2Off = start;
-        view.dstMacOff = start;
-        view.srcMacOff = start + 6;
-        view.ethertype = type;
-        return view;
-      }
-    }
-  }
   return decodeFrameGeneral(view, buf, linktype, start, stop);
+}
+
+/** True when [start, end) are integer offsets with 0 <= start <= end <= buf.length. */
+function inBuffer(buf: Uint8Array, start: number, end: number): boolean {
+  return start >= 0 && start <= end && end <= buf.length && (start | 0) === start && (end | 0) === end;
 }
 
 /**
@@ -129,14 +128,7 @@ export function decodeFrameGeneral(view: PacketView, buf: Uint8Array, linktype: 
 export function decodeIp(view: PacketView, buf: Uint8Array, off = 0, end = buf.length): PacketView {
   const stop = clampEnd(buf, end);
   const start = Math.max(0, Math.min(off | 0, stop));
-  if (stop - start >= IPV4_MIN && fastIp(view, buf, start, stop, buf[start]! >> 4 === 6 ? 6 : 4)) {
-    view.linktype = LinkType.RAW;
-    view.l2Off = -1;
-    view.dstMacOff = -1;
-    view.srcMacOff = -1;
-    view.ethertype = 0;
-    return view;
-  }
+  if (stop - start >= IPV4_MIN && fastPacket(view, buf, start, stop, LinkType.RAW)) return view;
   resetView(view, buf, LinkType.RAW);
   view.frameEnd = stop;
   decodeRawIp(view, buf, start, stop, 0);
@@ -253,12 +245,47 @@ function resetTcpOptions(v: PacketView): void {
   v.tcpOptsBad = false;
 }
 
+/** NOP, NOP, timestamp kind and length: the first four option bytes of nearly every segment of a Linux or BSD connection. */
+const NOP_NOP_TIMESTAMP = ((TcpOpt.NOP << 24) | (TcpOpt.NOP << 16) | (TcpOpt.TIMESTAMP << 8) | 10) >>> 0;
+
 /**
- * The common packet at `p` (IP header) of family `family`, ending by `end`: decoded and true, or
- * false with nothing written. The caller sets the link fields (linktype, l2Off, MACs, ethertype).
+ * A DataView over the last buffer decoded, so that the fast path reads 16- and 32-bit fields in one
+ * access each (V8 compiles DataView reads to a bounds check and a load; byte by byte costs one of
+ * each per byte). A capture reader hands out many packets from one chunk, so the view is made once
+ * a chunk. Holds on to that one buffer until another is decoded.
  */
-function fastIp(v: PacketView, b: Uint8Array, p: number, end: number, family: 4 | 6): boolean {
+let lastBuf: Uint8Array | null = null;
+let lastView: DataView | null = null;
+
+function dataViewOf(b: Uint8Array): DataView {
+  if (b === lastBuf) return lastView!;
+  lastBuf = b;
+  return (lastView = new DataView(b.buffer, b.byteOffset, b.byteLength));
+}
+
+/**
+ * The common packet in b[start, end): an Ethernet frame (`linktype` ETHERNET) or a bare IP packet
+ * (RAW: the version nibble decides), decoded with its link fields and true, or false with nothing
+ * written (offsets outside the buffer included).
+ */
+function fastPacket(v: PacketView, b: Uint8Array, start: number, end: number, linktype: number): boolean {
+  if (!inBuffer(b, start, end)) return false;
+  let p = start;
+  let family: number;
+  let ethertype = 0;
+  if (linktype === LinkType.ETHERNET) {
+    if (end - start < ETH_HLEN) return false;
+    ethertype = (b[start + 12]! << 8) | b[start + 13]!;
+    if (ethertype === EtherType.IPV4) family = 4;
+    else if (ethertype === EtherType.IPV6) family = 6;
+    else return false;
+    p = start + ETH_HLEN;
+  } else {
+    if (start === end) return false;
+    family = b[start]! >> 4 === 6 ? 6 : 4;
+  }
   const avail = end - p;
+  const dv = dataViewOf(b);
   let hl: number;
   let total: number;
   let proto: number;
@@ -266,14 +293,14 @@ function fastIp(v: PacketView, b: Uint8Array, p: number, end: number, family: 4 
     if (avail < IPV4_MIN) return false;
     const vi = b[p]!;
     hl = (vi & 0x0f) << 2;
-    total = (b[p + 2]! << 8) | b[p + 3]!;
+    total = dv.getUint16(p + 2);
     // version 4, IHL >= 5 and present, total length within the bytes, not a fragment
-    if (vi >> 4 !== 4 || hl < IPV4_MIN || hl > avail || total < hl || total > avail || (b[p + 6]! & 0x3f) !== 0 || b[p + 7] !== 0) return false;
+    if (vi >> 4 !== 4 || hl < IPV4_MIN || hl > avail || total < hl || total > avail || (dv.getUint16(p + 6) & 0x3fff) !== 0) return false;
     proto = b[p + 9]!;
   } else {
     if (avail < IPV6_HLEN || b[p]! >> 4 !== 6) return false;
     hl = IPV6_HLEN;
-    total = IPV6_HLEN + ((b[p + 4]! << 8) | b[p + 5]!);
+    total = IPV6_HLEN + dv.getUint16(p + 4);
     if (total > avail) return false;
     proto = b[p + 6]!;
   }
@@ -287,7 +314,7 @@ function fastIp(v: PacketView, b: Uint8Array, p: number, end: number, family: 4 
     groups = G_TCP | G_PORTS;
   } else if (proto === Proto.UDP) {
     if (l4Len < UDP_HLEN) return false;
-    const ulen = (b[l4 + 4]! << 8) | b[l4 + 5]!;
+    const ulen = dv.getUint16(l4 + 4);
     if (ulen < UDP_HLEN || ulen > l4Len) return false;
     groups = G_UDP | G_PORTS;
   } else if ((family === 4 && proto === Proto.ICMP) || (family === 6 && proto === Proto.ICMPV6)) {
@@ -317,74 +344,75 @@ function fastIp(v: PacketView, b: Uint8Array, p: number, end: number, family: 4 
   if (family === 4) {
     v.family = 4;
     v.tos = b[p + 1]!;
-    v.ipId = (b[p + 4]! << 8) | b[p + 5]!;
+    v.ipId = dv.getUint16(p + 4);
     v.dontFrag = (b[p + 6]! & 0x40) !== 0;
     v.ttl = b[p + 8]!;
-    v.ipChecksum = (b[p + 10]! << 8) | b[p + 11]!;
-    src[0] = u32(b, p + 12);
-    dst[0] = u32(b, p + 16);
+    v.ipChecksum = dv.getUint16(p + 10);
+    src[0] = dv.getUint32(p + 12);
+    dst[0] = dv.getUint32(p + 16);
     v.ipOptLen = hl - IPV4_MIN;
   } else {
     v.family = 6;
     v.tos = ((b[p]! & 0x0f) << 4) | (b[p + 1]! >> 4);
-    v.flowLabel = ((b[p + 1]! & 0x0f) << 16) | (b[p + 2]! << 8) | b[p + 3]!;
+    v.flowLabel = ((b[p + 1]! & 0x0f) << 16) | dv.getUint16(p + 2);
     v.ipId = 0;
     v.dontFrag = false;
     v.ttl = b[p + 7]!;
     v.ipChecksum = 0;
-    src[0] = u32(b, p + 8);
-    src[1] = u32(b, p + 12);
-    src[2] = u32(b, p + 16);
-    src[3] = u32(b, p + 20);
-    dst[0] = u32(b, p + 24);
-    dst[1] = u32(b, p + 28);
-    dst[2] = u32(b, p + 32);
-    dst[3] = u32(b, p + 36);
+    src[0] = dv.getUint32(p + 8);
+    src[1] = dv.getUint32(p + 12);
+    src[2] = dv.getUint32(p + 16);
+    src[3] = dv.getUint32(p + 20);
+    dst[0] = dv.getUint32(p + 24);
+    dst[1] = dv.getUint32(p + 28);
+    dst[2] = dv.getUint32(p + 32);
+    dst[3] = dv.getUint32(p + 36);
     v.ipOptLen = 0;
   }
   v.l4Off = l4;
   v.l4Len = l4Len;
   v.l4Checksum = 0;
   if (proto === Proto.TCP) {
-    v.sport = (b[l4]! << 8) | b[l4 + 1]!;
-    v.dport = (b[l4 + 2]! << 8) | b[l4 + 3]!;
-    v.tcpSeq = u32(b, l4 + 4);
-    v.tcpAck = u32(b, l4 + 8);
-    const thl = (b[l4 + 12]! >> 4) << 2;
+    v.sport = dv.getUint16(l4);
+    v.dport = dv.getUint16(l4 + 2);
+    v.tcpSeq = dv.getUint32(l4 + 4);
+    v.tcpAck = dv.getUint32(l4 + 8);
+    const offFlags = dv.getUint16(l4 + 12);
+    const thl = (offFlags >> 12) << 2;
     v.tcpHdrLen = thl;
-    v.tcpFlags = ((b[l4 + 12]! & 1) << 8) | b[l4 + 13]!;
-    v.tcpWindow = (b[l4 + 14]! << 8) | b[l4 + 15]!;
-    v.l4Checksum = (b[l4 + 16]! << 8) | b[l4 + 17]!;
-    v.tcpUrgPtr = (b[l4 + 18]! << 8) | b[l4 + 19]!;
+    v.tcpFlags = offFlags & 0x1ff;
+    v.tcpWindow = dv.getUint16(l4 + 14);
+    v.l4Checksum = dv.getUint16(l4 + 16);
+    v.tcpUrgPtr = dv.getUint16(l4 + 18);
     if (thl > TCP_MIN) {
       // The option fields are at their defaults here (G_TCPOPT is never in `groups` before this).
       const o = l4 + TCP_MIN;
-      if (thl === 32 && b[o] === TcpOpt.NOP && b[o + 1] === TcpOpt.NOP && b[o + 2] === TcpOpt.TIMESTAMP && b[o + 3] === 10) {
+      if (thl === 32 && dv.getUint32(o) === NOP_NOP_TIMESTAMP) {
         // what nearly every segment of a Linux or BSD connection carries (decodeTcpOptions' own
         // first case, here without the call)
-        v.tcpTsVal = u32(b, o + 4);
-        v.tcpTsEcr = u32(b, o + 8);
+        v.tcpTsVal = dv.getUint32(o + 4);
+        v.tcpTsEcr = dv.getUint32(o + 8);
       } else decodeTcpOptions(v, b, o, l4 + thl);
       groups |= G_TCPOPT;
     }
     v.payloadOff = l4 + thl;
     v.payloadLen = ipEnd - l4 - thl;
   } else if (proto === Proto.UDP) {
-    v.sport = (b[l4]! << 8) | b[l4 + 1]!;
-    v.dport = (b[l4 + 2]! << 8) | b[l4 + 3]!;
-    const ulen = (b[l4 + 4]! << 8) | b[l4 + 5]!;
+    v.sport = dv.getUint16(l4);
+    v.dport = dv.getUint16(l4 + 2);
+    const ulen = dv.getUint16(l4 + 4);
     v.udpLen = ulen;
-    v.l4Checksum = (b[l4 + 6]! << 8) | b[l4 + 7]!;
+    v.l4Checksum = dv.getUint16(l4 + 6);
     v.payloadOff = l4 + UDP_HLEN;
     v.payloadLen = ulen - UDP_HLEN;
   } else {
     const type = b[l4]!;
     v.icmpType = type;
     v.icmpCode = b[l4 + 1]!;
-    v.l4Checksum = (b[l4 + 2]! << 8) | b[l4 + 3]!;
+    v.l4Checksum = dv.getUint16(l4 + 2);
     if (family === 4 ? icmpHasId(type) : type === 128 || type === 129) {
-      v.icmpId = (b[l4 + 4]! << 8) | b[l4 + 5]!;
-      v.icmpSeq = (b[l4 + 6]! << 8) | b[l4 + 7]!;
+      v.icmpId = dv.getUint16(l4 + 4);
+      v.icmpSeq = dv.getUint16(l4 + 6);
     } else {
       v.icmpId = 0;
       v.icmpSeq = 0;
@@ -393,6 +421,17 @@ function fastIp(v: PacketView, b: Uint8Array, p: number, end: number, family: 4 
     v.payloadOff = l4 + ICMP_HLEN;
     v.payloadLen = ipEnd - l4 - ICMP_HLEN;
   }
+  v.linktype = linktype;
+  if (linktype === LinkType.ETHERNET) {
+    v.l2Off = start;
+    v.dstMacOff = start;
+    v.srcMacOff = start + 6;
+  } else {
+    v.l2Off = -1;
+    v.dstMacOff = -1;
+    v.srcMacOff = -1;
+  }
+  v.ethertype = ethertype;
   v.decodedGroups = groups;
   return true;
 }
