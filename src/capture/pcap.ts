@@ -104,7 +104,7 @@ export class PcapParser implements FormatParser {
       return false;
     }
     const le = this.le;
-    this.fill(rec, u32(b, off, le), u32(b, off + 4, le), b, off, size, scratch);
+    this.fill(rec, u32(b, off, le), u32(b, off + 4, le), this.curOrig, b, off, size, scratch);
     return true;
   }
 
@@ -120,20 +120,19 @@ export class PcapParser implements FormatParser {
     const incl = dv.getUint32(off + 8, le);
     const size = PCAP_RECORD_HEADER_LEN + incl;
     if (off + size > end || incl > this.limits.maxPacketLength) return -1;
-    this.curOrig = dv.getUint32(off + 12, le);
-    this.fill(rec, dv.getUint32(off, le), dv.getUint32(off + 4, le), b, off, size, false);
+    this.fill(rec, dv.getUint32(off, le), dv.getUint32(off + 4, le), dv.getUint32(off + 12, le), b, off, size, false);
     return size;
   }
 
-  /** Fills `rec` from the record at `off` of `size` bytes, given its timestamp fields. */
-  private fill(rec: CapturedPacket, sec: number, frac: number, b: Uint8Array, off: number, size: number, scratch: boolean): void {
+  /** Fills `rec` from the record at `off` of `size` bytes, given its timestamp fields and original length. */
+  private fill(rec: CapturedPacket, sec: number, frac: number, orig: number, b: Uint8Array, off: number, size: number, scratch: boolean): void {
     this.records++;
     if (frac < this.unitsPerSec) {
       rec.tsSec = sec;
       rec.tsNsec = frac * this.nsPerUnit;
     } else this.carryFraction(sec, frac, rec);
     if (rec.iface !== this.iface) this.fillConstant(rec);
-    rec.origLen = this.curOrig;
+    rec.origLen = orig;
     rec.setBytes(b, off + PCAP_RECORD_HEADER_LEN, size - PCAP_RECORD_HEADER_LEN, scratch);
   }
 

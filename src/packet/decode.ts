@@ -156,15 +156,17 @@ const G_VLAN = 1; // vlanCount, vlanOuter, vlanInner, pktType
 const G_V6 = 2; // flowLabel, src[1..3], dst[1..3]
 const G_EXT = 4; // ipv6Ext, fragHdrOff (general path only)
 const G_TCP = 8; // tcpSeq, tcpAck, tcpFlags, tcpWindow, tcpHdrLen, tcpUrgPtr
-const G_TCPOPT = 16; // tcpMss ... tcpOptsBad
+const G_TCPOPT = 16; // tcpMss, tcpWscale, tcpSackPerm, tcpSackOff, tcpSackCount, tcpOptsBad
 const G_UDP = 32; // udpLen
 const G_ICMP = 64; // icmpType, icmpCode, icmpId, icmpSeq, icmpIsError
 const G_OTHER = 128; // GRE, SCTP, DCCP fields (general path only)
 const G_PORTS = 256; // sport, dport
 /** malformed, malformedWhy, ipHdrError, ipTruncated, fragOffset, moreFrags, isFragment (general path only). */
 const G_BASE = 512;
+/** tcpTsVal, tcpTsEcr: apart from the other options, as most segments carry only a timestamp. */
+const G_TS = 1024;
 /** Every group (and the spare bit a fresh view starts with). */
-const G_ALL = 0x3ff;
+const G_ALL = 0x7ff;
 
 /** Puts the fields of the groups in `g` back to their defaults. */
 function resetGroups(v: PacketView, g: number): void {
@@ -207,6 +209,10 @@ function resetGroups(v: PacketView, g: number): void {
     v.tcpUrgPtr = 0;
   }
   if (g & G_TCPOPT) resetTcpOptions(v);
+  if (g & G_TS) {
+    v.tcpTsVal = -1;
+    v.tcpTsEcr = -1;
+  }
   if (g & G_UDP) v.udpLen = 0;
   if (g & G_ICMP) {
     v.icmpType = -1;
@@ -238,8 +244,6 @@ function resetTcpOptions(v: PacketView): void {
   v.tcpMss = -1;
   v.tcpWscale = -1;
   v.tcpSackPerm = false;
-  v.tcpTsVal = -1;
-  v.tcpTsEcr = -1;
   v.tcpSackOff = -1;
   v.tcpSackCount = 0;
   v.tcpOptsBad = false;
@@ -312,6 +316,8 @@ function fastPacket(v: PacketView, b: Uint8Array, start: number, end: number, li
     const thl = (b[l4 + 12]! >> 4) << 2;
     if (thl < TCP_MIN || thl > l4Len) return false;
     groups = G_TCP | G_PORTS;
+    // NOP, NOP, timestamp alone: only the timestamp fields are written, so they are not reset
+    if (thl === 32 && dv.getUint32(l4 + TCP_MIN) === NOP_NOP_TIMESTAMP) groups |= G_TS;
   } else if (proto === Proto.UDP) {
     if (l4Len < UDP_HLEN) return false;
     const ulen = dv.getUint16(l4 + 4);
@@ -385,15 +391,17 @@ function fastPacket(v: PacketView, b: Uint8Array, start: number, end: number, li
     v.l4Checksum = dv.getUint16(l4 + 16);
     v.tcpUrgPtr = dv.getUint16(l4 + 18);
     if (thl > TCP_MIN) {
-      // The option fields are at their defaults here (G_TCPOPT is never in `groups` before this).
       const o = l4 + TCP_MIN;
-      if (thl === 32 && dv.getUint32(o) === NOP_NOP_TIMESTAMP) {
+      if ((groups & G_TS) !== 0) {
         // what nearly every segment of a Linux or BSD connection carries (decodeTcpOptions' own
-        // first case, here without the call)
+        // first case, here without the call); the other option fields are at their defaults
         v.tcpTsVal = dv.getUint32(o + 4);
         v.tcpTsEcr = dv.getUint32(o + 8);
-      } else decodeTcpOptions(v, b, o, l4 + thl);
-      groups |= G_TCPOPT;
+      } else {
+        // every option field is at its default here (G_TCPOPT and G_TS were not in `groups`)
+        decodeTcpOptions(v, b, o, l4 + thl);
+        groups |= G_TCPOPT | G_TS;
+      }
     }
     v.payloadOff = l4 + thl;
     v.payloadLen = ipEnd - l4 - thl;
