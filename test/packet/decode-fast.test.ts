@@ -39,7 +39,13 @@ function ipCorpus(): Uint8Array[] {
   const tcp6 = B.ipv6({ src: 'fd00::1', dst: 'fd00::2', payload: B.tcp({ sport: 5, dport: 6, flags: 'SA', options: opts }) });
   const udp6 = B.ipv6({ src: 'fd00::1', dst: 'fd00::2', payload: B.udp({ sport: 5, dport: 6, payload: new Uint8Array(9) }) });
   const icmp6 = B.ipv6({ src: 'fd00::1', dst: 'fd00::2', payload: B.icmpEcho({ id: 1, seq: 2, payload: new Uint8Array(4) }) });
-  return [tcp4, tcp4data, udp4, icmp4, tcp6, udp6, icmp6];
+  // NOP, NOP, timestamp alone (the fast path's own case, fields kept between such segments), and
+  // the timestamp with SACK blocks after it (the general option walk)
+  const tsOnly = { ts: [0x89abcdef, 0xfedcba98] as [number, number] };
+  const tcp4ts = B.ipv4({ src: '10.0.1.100', dst: '10.0.2.100', payload: B.tcp({ sport: 3, dport: 4, flags: '.', seq: 0xf0000001, ack: 0x80000002, options: tsOnly }) });
+  const tcp4tsSack = B.ipv4({ src: '10.0.1.100', dst: '10.0.2.100', payload: B.tcp({ sport: 3, dport: 4, flags: '.', options: { ts: [5, 6], sack: [[100, 200]] } }) });
+  const tcp6ts = B.ipv6({ src: 'fd00::1', dst: 'fd00::2', payload: B.tcp({ sport: 5, dport: 6, flags: 'PA', options: tsOnly, payload: new Uint8Array(3) }) });
+  return [tcp4, tcp4data, udp4, icmp4, tcp6, udp6, icmp6, tcp4ts, tcp4tsSack, tcp6ts];
 }
 
 /** Decodes `frames` in order into one reused view (fast path) and one general view; compares each. */
