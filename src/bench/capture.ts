@@ -32,7 +32,7 @@ function tupleHash(v: PacketView): number {
  * Reads every packet of `bytes`, decoding each to its 5-tuple in place (decodeFrame with the
  * reader's buffer and offset: no per-packet subarray); returns the folded tuples.
  */
-function readAndDecode(bytes: Uint8Array, view: PacketView): number {
+export function readAndDecode(bytes: Uint8Array, view: PacketView): number {
   const r = new CaptureReader();
   r.push(bytes);
   r.end();

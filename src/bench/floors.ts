@@ -28,7 +28,7 @@ import { Tuple, hashTupleKeyed, tupleFromPacket } from '../conntrack/tuple.js';
 import { Replayer } from '../replay/replay.js';
 import { JsonlEncoder } from '../replay/jsonl.js';
 import type { HostResult } from '../host/host.js';
-import { loadInput } from './capture.js';
+import { loadInput, readAndDecode } from './capture.js';
 import { indexCapture, monotonicSeconds, type PacketIndex } from './conntrack.js';
 import { HOST, RULES, benchCapture } from './replay.js';
 import type { BenchModule, PreparedBench } from './run.js';
@@ -148,19 +148,6 @@ function hopDecode(b: Uint8Array, le: boolean, view: PacketView, linktype: numbe
   return h;
 }
 
-/** The capture reader and the engine's decode (the capture benchmark's measure), over `b`. */
-function readerDecode(b: Uint8Array, view: PacketView): number {
-  const r = new CaptureReader();
-  r.push(b);
-  r.end();
-  let h = 0;
-  for (let p = r.next(); p !== null; p = r.next()) {
-    const v = decodeFrame(view, p.buf, p.linktype, p.offset, p.offset + p.caplen);
-    h = (h + (v.src[0]! ^ v.dst[0]! ^ (v.sport << 16) ^ v.dport ^ (v.proto << 8))) | 0;
-  }
-  return h;
-}
-
 /** The leading whole records of a classic pcap file, up to `limit` bytes (file header included). */
 function leadingRecords(b: Uint8Array, le: boolean, limit: number): Uint8Array {
   let off = 24;
@@ -191,7 +178,7 @@ function captureFloors(): string[] {
   const repeat = Math.max(1, Math.round(n / Math.max(1, smallCount)));
   const inCache = (): number => {
     let h = 0;
-    for (let i = 0; i < repeat; i++) h ^= readerDecode(small, view);
+    for (let i = 0; i < repeat; i++) h ^= readAndDecode(small, view);
     return h;
   };
   const cacheRate = `${fmt((smallCount * repeat) / best(12, inCache))} packets/s`;
