@@ -58,7 +58,8 @@ const NO_BYTES = new Uint8Array(0);
  * line. Finding a record needs the previous record's length, a chain of dependent loads that
  * otherwise waits on main memory at every record of a capture larger than the caches; touching
  * the lines in order ahead of it turns that into a stream the memory system serves in advance
- * (the bench's read rate on a 116 MB capture roughly doubles).
+ * (on the bench's 116 MB capture: record to record 1.4-2x faster, read + decode +25-30 %). Every
+ * line is touched: every other one, or fewer calls touching more at once, measured slower.
  */
 const WARM_AHEAD = 8192;
 const LINE = 64;
