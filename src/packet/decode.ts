@@ -20,6 +20,7 @@
  * previous decode into the same view left set (see "fast path" below); anything else takes the
  * general path. Both give the same fields (test/packet/decode-fast.test.ts).
  */
+import { dataViewOf } from './dataview.js';
 import {
   EXT_AH,
   EXT_DSTOPTS,
@@ -251,21 +252,6 @@ function resetTcpOptions(v: PacketView): void {
 
 /** NOP, NOP, timestamp kind and length: the first four option bytes of nearly every segment of a Linux or BSD connection. */
 const NOP_NOP_TIMESTAMP = ((TcpOpt.NOP << 24) | (TcpOpt.NOP << 16) | (TcpOpt.TIMESTAMP << 8) | 10) >>> 0;
-
-/**
- * A DataView over the last buffer decoded, so that the fast path reads 16- and 32-bit fields in one
- * access each (V8 compiles DataView reads to a bounds check and a load; byte by byte costs one of
- * each per byte). A capture reader hands out many packets from one chunk, so the view is made once
- * a chunk. Holds on to that one buffer until another is decoded.
- */
-let lastBuf: Uint8Array | null = null;
-let lastView: DataView | null = null;
-
-function dataViewOf(b: Uint8Array): DataView {
-  if (b === lastBuf) return lastView!;
-  lastBuf = b;
-  return (lastView = new DataView(b.buffer, b.byteOffset, b.byteLength));
-}
 
 /**
  * The common packet in b[start, end): an Ethernet frame (`linktype` ETHERNET) or a bare IP packet

@@ -10,6 +10,7 @@ import {
   fillIpv4HeaderChecksum,
   fillL4Checksum,
   internetChecksum,
+  sum16,
   udpCsumReplace32,
   verifyIpv4Header,
   verifyL4Checksum,
@@ -160,4 +161,29 @@ test('UDP-Lite coverage, SCTP CRC32c and forced bad checksums', () => {
   assert.ok(!verifyL4Checksum(v));
   const dc = B.ipv6({ src: '::1', dst: '::2', payload: B.dccp({ sport: 1, dport: 2, type: 0, seq: 5, payload: 'xy' }) });
   assert.ok(verifyL4Checksum(decodeIp(v, dc)));
+});
+
+test('sum16 equals a byte-by-byte sum for any offset, length and initial value, past the buffer end too (property)', () => {
+  // The reference: big-endian words, an odd last byte padded with zero, bytes past the buffer as zero.
+  const reference = (b: Uint8Array, off: number, len: number, initial: number): number => {
+    let s = initial;
+    for (let i = 0; i < len; i += 2) s += ((b[off + i] ?? 0) << 8) | (i + 1 < len ? (b[off + i + 1] ?? 0) : 0);
+    return s;
+  };
+  fc.assert(
+    fc.property(
+      fc.uint8Array({ minLength: 0, maxLength: 300 }),
+      fc.nat(310),
+      fc.nat(320),
+      fc.nat(0xffffff),
+      (bytes, off, len, initial) => {
+        // a view into a larger buffer, as capture chunks are
+        const backing = new Uint8Array(bytes.length + 7);
+        backing.set(bytes, 3);
+        const b = backing.subarray(3, 3 + bytes.length);
+        assert.equal(sum16(b, off, len, initial), reference(b, off, len, initial));
+      },
+    ),
+    { numRuns: 2000 },
+  );
 });
