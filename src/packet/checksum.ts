@@ -11,7 +11,7 @@
  * Transport checksums here cover the bytes the kernel's nf_checksum covers: from the transport
  * header to the end of the IP datagram (`view.ipEnd`), with that length in the pseudo-header.
  */
-import { dataViewOf } from './dataview.js';
+import { dataViewBase, dataViewOf } from './dataview.js';
 import { PacketView, Proto } from './view.js';
 
 // ------------------------------------------------------------------------------------------------
@@ -26,11 +26,14 @@ export function sum16(buf: Uint8Array, off: number, len: number, initial = 0): n
   if (len >= 16 && off >= 0 && (off | 0) === off && even <= buf.length) {
     // four bytes a read (two words) while they lie in the buffer
     const dv = dataViewOf(buf);
+    const bo = dataViewBase();
     const quads = off + (len & ~3);
-    for (; i < quads; i += 4) {
-      const w = dv.getUint32(i);
+    const stop = bo + quads;
+    for (let j = bo + off; j < stop; j += 4) {
+      const w = dv.getUint32(j);
       s += (w >>> 16) + (w & 0xffff);
     }
+    i = quads;
   }
   for (; i < even; i += 2) s += (buf[i]! << 8) | buf[i + 1]!;
   if (i < end) s += buf[i]! << 8;

@@ -20,7 +20,7 @@
  * previous decode into the same view left set (see "fast path" below); anything else takes the
  * general path. Both give the same fields (test/packet/decode-fast.test.ts).
  */
-import { dataViewOf } from './dataview.js';
+import { dataViewBase, dataViewOf } from './dataview.js';
 import {
   EXT_AH,
   EXT_DSTOPTS,
@@ -276,6 +276,7 @@ function fastPacket(v: PacketView, b: Uint8Array, start: number, end: number, li
   }
   const avail = end - p;
   const dv = dataViewOf(b);
+  const bo = dataViewBase();
   let hl: number;
   let total: number;
   let proto: number;
@@ -283,14 +284,14 @@ function fastPacket(v: PacketView, b: Uint8Array, start: number, end: number, li
     if (avail < IPV4_MIN) return false;
     const vi = b[p]!;
     hl = (vi & 0x0f) << 2;
-    total = dv.getUint16(p + 2);
+    total = dv.getUint16(bo + p + 2);
     // version 4, IHL >= 5 and present, total length within the bytes, not a fragment
-    if (vi >> 4 !== 4 || hl < IPV4_MIN || hl > avail || total < hl || total > avail || (dv.getUint16(p + 6) & 0x3fff) !== 0) return false;
+    if (vi >> 4 !== 4 || hl < IPV4_MIN || hl > avail || total < hl || total > avail || (dv.getUint16(bo + p + 6) & 0x3fff) !== 0) return false;
     proto = b[p + 9]!;
   } else {
     if (avail < IPV6_HLEN || b[p]! >> 4 !== 6) return false;
     hl = IPV6_HLEN;
-    total = IPV6_HLEN + dv.getUint16(p + 4);
+    total = IPV6_HLEN + dv.getUint16(bo + p + 4);
     if (total > avail) return false;
     proto = b[p + 6]!;
   }
@@ -303,10 +304,10 @@ function fastPacket(v: PacketView, b: Uint8Array, start: number, end: number, li
     if (thl < TCP_MIN || thl > l4Len) return false;
     groups = G_TCP | G_PORTS;
     // NOP, NOP, timestamp alone: only the timestamp fields are written, so they are not reset
-    if (thl === 32 && dv.getUint32(l4 + TCP_MIN) === NOP_NOP_TIMESTAMP) groups |= G_TS;
+    if (thl === 32 && dv.getUint32(bo + l4 + TCP_MIN) === NOP_NOP_TIMESTAMP) groups |= G_TS;
   } else if (proto === Proto.UDP) {
     if (l4Len < UDP_HLEN) return false;
-    const ulen = dv.getUint16(l4 + 4);
+    const ulen = dv.getUint16(bo + l4 + 4);
     if (ulen < UDP_HLEN || ulen > l4Len) return false;
     groups = G_UDP | G_PORTS;
   } else if ((family === 4 && proto === Proto.ICMP) || (family === 6 && proto === Proto.ICMPV6)) {
@@ -336,53 +337,53 @@ function fastPacket(v: PacketView, b: Uint8Array, start: number, end: number, li
   if (family === 4) {
     v.family = 4;
     v.tos = b[p + 1]!;
-    v.ipId = dv.getUint16(p + 4);
+    v.ipId = dv.getUint16(bo + p + 4);
     v.dontFrag = (b[p + 6]! & 0x40) !== 0;
     v.ttl = b[p + 8]!;
-    v.ipChecksum = dv.getUint16(p + 10);
-    src[0] = dv.getUint32(p + 12);
-    dst[0] = dv.getUint32(p + 16);
+    v.ipChecksum = dv.getUint16(bo + p + 10);
+    src[0] = dv.getUint32(bo + p + 12);
+    dst[0] = dv.getUint32(bo + p + 16);
     v.ipOptLen = hl - IPV4_MIN;
   } else {
     v.family = 6;
     v.tos = ((b[p]! & 0x0f) << 4) | (b[p + 1]! >> 4);
-    v.flowLabel = ((b[p + 1]! & 0x0f) << 16) | dv.getUint16(p + 2);
+    v.flowLabel = ((b[p + 1]! & 0x0f) << 16) | dv.getUint16(bo + p + 2);
     v.ipId = 0;
     v.dontFrag = false;
     v.ttl = b[p + 7]!;
     v.ipChecksum = 0;
-    src[0] = dv.getUint32(p + 8);
-    src[1] = dv.getUint32(p + 12);
-    src[2] = dv.getUint32(p + 16);
-    src[3] = dv.getUint32(p + 20);
-    dst[0] = dv.getUint32(p + 24);
-    dst[1] = dv.getUint32(p + 28);
-    dst[2] = dv.getUint32(p + 32);
-    dst[3] = dv.getUint32(p + 36);
+    src[0] = dv.getUint32(bo + p + 8);
+    src[1] = dv.getUint32(bo + p + 12);
+    src[2] = dv.getUint32(bo + p + 16);
+    src[3] = dv.getUint32(bo + p + 20);
+    dst[0] = dv.getUint32(bo + p + 24);
+    dst[1] = dv.getUint32(bo + p + 28);
+    dst[2] = dv.getUint32(bo + p + 32);
+    dst[3] = dv.getUint32(bo + p + 36);
     v.ipOptLen = 0;
   }
   v.l4Off = l4;
   v.l4Len = l4Len;
   v.l4Checksum = 0;
   if (proto === Proto.TCP) {
-    v.sport = dv.getUint16(l4);
-    v.dport = dv.getUint16(l4 + 2);
-    v.tcpSeq = dv.getUint32(l4 + 4);
-    v.tcpAck = dv.getUint32(l4 + 8);
-    const offFlags = dv.getUint16(l4 + 12);
+    v.sport = dv.getUint16(bo + l4);
+    v.dport = dv.getUint16(bo + l4 + 2);
+    v.tcpSeq = dv.getUint32(bo + l4 + 4);
+    v.tcpAck = dv.getUint32(bo + l4 + 8);
+    const offFlags = dv.getUint16(bo + l4 + 12);
     const thl = (offFlags >> 12) << 2;
     v.tcpHdrLen = thl;
     v.tcpFlags = offFlags & 0x1ff;
-    v.tcpWindow = dv.getUint16(l4 + 14);
-    v.l4Checksum = dv.getUint16(l4 + 16);
-    v.tcpUrgPtr = dv.getUint16(l4 + 18);
+    v.tcpWindow = dv.getUint16(bo + l4 + 14);
+    v.l4Checksum = dv.getUint16(bo + l4 + 16);
+    v.tcpUrgPtr = dv.getUint16(bo + l4 + 18);
     if (thl > TCP_MIN) {
       const o = l4 + TCP_MIN;
       if ((groups & G_TS) !== 0) {
         // what nearly every segment of a Linux or BSD connection carries (decodeTcpOptions' own
         // first case, here without the call); the other option fields are at their defaults
-        v.tcpTsVal = dv.getUint32(o + 4);
-        v.tcpTsEcr = dv.getUint32(o + 8);
+        v.tcpTsVal = dv.getUint32(bo + o + 4);
+        v.tcpTsEcr = dv.getUint32(bo + o + 8);
       } else {
         // every option field is at its default here (G_TCPOPT and G_TS were not in `groups`)
         decodeTcpOptions(v, b, o, l4 + thl);
@@ -392,21 +393,21 @@ function fastPacket(v: PacketView, b: Uint8Array, start: number, end: number, li
     v.payloadOff = l4 + thl;
     v.payloadLen = ipEnd - l4 - thl;
   } else if (proto === Proto.UDP) {
-    v.sport = dv.getUint16(l4);
-    v.dport = dv.getUint16(l4 + 2);
-    const ulen = dv.getUint16(l4 + 4);
+    v.sport = dv.getUint16(bo + l4);
+    v.dport = dv.getUint16(bo + l4 + 2);
+    const ulen = dv.getUint16(bo + l4 + 4);
     v.udpLen = ulen;
-    v.l4Checksum = dv.getUint16(l4 + 6);
+    v.l4Checksum = dv.getUint16(bo + l4 + 6);
     v.payloadOff = l4 + UDP_HLEN;
     v.payloadLen = ulen - UDP_HLEN;
   } else {
     const type = b[l4]!;
     v.icmpType = type;
     v.icmpCode = b[l4 + 1]!;
-    v.l4Checksum = dv.getUint16(l4 + 2);
+    v.l4Checksum = dv.getUint16(bo + l4 + 2);
     if (family === 4 ? icmpHasId(type) : type === 128 || type === 129) {
-      v.icmpId = dv.getUint16(l4 + 4);
-      v.icmpSeq = dv.getUint16(l4 + 6);
+      v.icmpId = dv.getUint16(bo + l4 + 4);
+      v.icmpSeq = dv.getUint16(bo + l4 + 6);
     } else {
       v.icmpId = 0;
       v.icmpSeq = 0;
