@@ -88,23 +88,6 @@ function touch(b: Uint8Array, from: number, to: number): number {
 /** How far ahead the floors touch (the reader's distance). */
 const AHEAD = 8192;
 
-/** Record to record, touching each packet's IP protocol byte (and with `ahead`, the lines ahead); returns the packet count. */
-function hop(b: Uint8Array, le: boolean, ahead: boolean): number {
-  let off = 24;
-  let n = 0;
-  let h = 0;
-  let warm = 0;
-  while (off + 16 <= b.length) {
-    if (ahead && warm < off + AHEAD) warm = touch(b, Math.max(warm, off), off + AHEAD);
-    const incl = inclLen(b, off, le);
-    if (off + 16 + incl > b.length) break;
-    if (incl > 23) h = (h + b[off + 16 + 23]!) | 0;
-    off += 16 + incl;
-    n++;
-  }
-  return n + (h & 1) * 0;
-}
-
 /** The six 5-tuple fields of an Ethernet + IPv4 frame at `p`, read with no validation, folded. */
 function rawTuple(b: Uint8Array, p: number, end: number): number {
   if (end - p < 38 || b[p + 12] !== 0x08 || b[p + 13] !== 0x00) return 0;
@@ -117,35 +100,35 @@ function rawTuple(b: Uint8Array, p: number, end: number): number {
   return src ^ dst ^ (sport << 16) ^ dport ^ (b[ip + 9]! << 8);
 }
 
-/** Record to record touching the lines ahead, with the raw 5-tuple of each packet. */
-function hopTuple(b: Uint8Array, le: boolean): number {
-  let off = 24;
-  let h = 0;
-  let warm = 0;
-  while (off + 16 <= b.length) {
-    if (warm < off + AHEAD) warm = touch(b, Math.max(warm, off), off + AHEAD);
-    const incl = inclLen(b, off, le);
-    if (off + 16 + incl > b.length) break;
-    h = (h + rawTuple(b, off + 16, off + 16 + incl)) | 0;
-    off += 16 + incl;
-  }
-  return h;
-}
+/** What walk() does at each record: touch its IP protocol byte, read the raw 5-tuple, or decode it. */
+const TOUCH = 0;
+const RAW_TUPLE = 1;
+const DECODE = 2;
 
-/** Record to record (no reader) with the engine's decode of each packet (and with `ahead`, the lines ahead touched). */
-function hopDecode(b: Uint8Array, le: boolean, view: PacketView, linktype: number, ahead: boolean): number {
+/**
+ * Record to record over a classic pcap file with no reader, doing `work` at each record (with
+ * `ahead`, touching the lines ahead as the reader does); returns the packet count for TOUCH, the
+ * folded results otherwise.
+ */
+function walk(b: Uint8Array, le: boolean, ahead: boolean, work: number, view: PacketView, linktype: number): number {
   let off = 24;
+  let n = 0;
   let h = 0;
   let warm = 0;
   while (off + 16 <= b.length) {
     if (ahead && warm < off + AHEAD) warm = touch(b, Math.max(warm, off), off + AHEAD);
     const incl = inclLen(b, off, le);
-    if (off + 16 + incl > b.length) break;
-    const v = decodeFrame(view, b, linktype, off + 16, off + 16 + incl);
-    h = (h + (v.src[0]! ^ v.dst[0]! ^ (v.sport << 16) ^ v.dport ^ (v.proto << 8))) | 0;
-    off += 16 + incl;
+    const p = off + 16;
+    if (p + incl > b.length) break;
+    if (work === RAW_TUPLE) h = (h + rawTuple(b, p, p + incl)) | 0;
+    else if (work === DECODE) {
+      const v = decodeFrame(view, b, linktype, p, p + incl);
+      h = (h + (v.src[0]! ^ v.dst[0]! ^ (v.sport << 16) ^ v.dport ^ (v.proto << 8))) | 0;
+    } else if (incl > 23) h = (h + b[p + 23]!) | 0;
+    off = p + incl;
+    n++;
   }
-  return h;
+  return work === TOUCH ? n + (h & 1) * 0 : h;
 }
 
 /** The leading whole records of a classic pcap file, up to `limit` bytes (file header included). */
@@ -168,13 +151,13 @@ function captureFloors(): string[] {
   const { bytes, input } = loadInput();
   const le = pcapLittleEndian(bytes);
   if (le === null) return [`  capture floors: ${input} is not a classic pcap file, skipped`];
-  const n = hop(bytes, le, false);
   const linktype = le ? bytes[20]! | (bytes[21]! << 8) : (bytes[22]! << 8) | bytes[23]!;
   const view = new PacketView();
+  const n = walk(bytes, le, false, TOUCH, view, linktype);
   const rate = (fn: () => number): string => `${fmt(n / best(12, fn))} packets/s`;
   // The same measure over a part of the capture that stays in the caches, repeated: the compute alone.
   const small = leadingRecords(bytes, le, 256 * 1024);
-  const smallCount = hop(small, le, false);
+  const smallCount = walk(small, le, false, TOUCH, view, linktype);
   const repeat = Math.max(1, Math.round(n / Math.max(1, smallCount)));
   const inCache = (): number => {
     let h = 0;
@@ -184,12 +167,12 @@ function captureFloors(): string[] {
   const cacheRate = `${fmt((smallCount * repeat) / best(12, inCache))} packets/s`;
   return [
     `  capture (target 10,000,000 packets/s), ${input}:`,
-    `    record to record, no reader, no decode:                    ${rate(() => hop(bytes, le, false))}`,
-    `    the same, touching the cache lines ahead (as the reader):  ${rate(() => hop(bytes, le, true))}`,
-    `    the same + the 5-tuple read raw (no checks, IPv4 only):    ${rate(() => hopTuple(bytes, le))}`,
+    `    record to record, no reader, no decode:                    ${rate(() => walk(bytes, le, false, TOUCH, view, linktype))}`,
+    `    the same, touching the cache lines ahead (as the reader):  ${rate(() => walk(bytes, le, true, TOUCH, view, linktype))}`,
+    `    the same + the 5-tuple read raw (no checks, IPv4 only):    ${rate(() => walk(bytes, le, true, RAW_TUPLE, view, linktype))}`,
     `    the capture reader + the 5-tuple read raw:                 ${rate(() => readerTuple(bytes))}`,
-    `    record to record, no reader, + the engine's decode:        ${rate(() => hopDecode(bytes, le, view, linktype, false))}`,
-    `    the same, touching the cache lines ahead:                  ${rate(() => hopDecode(bytes, le, view, linktype, true))}`,
+    `    record to record, no reader, + the engine's decode:        ${rate(() => walk(bytes, le, false, DECODE, view, linktype))}`,
+    `    the same, touching the cache lines ahead:                  ${rate(() => walk(bytes, le, true, DECODE, view, linktype))}`,
     `    reader + decode over the first 256 KB, in cache, repeated: ${cacheRate}`,
   ];
 }
