@@ -11,8 +11,9 @@
  *
  * Bad input never throws and never reads outside [off, end): the first layer that cannot be
  * trusted is named in `view.malformed` with a short reason, and decoding of later layers keeps
- * going only where the bytes allow it. The only allocation is the `inner` view, created once per
- * outer view the first time an ICMP error is seen.
+ * going only where the bytes allow it. The only allocations are the `inner` view, created once per
+ * outer view the first time an ICMP error is seen, and the fast path's DataView, one per
+ * ArrayBuffer (dataview.ts).
  *
  * Speed: both entry points take the frame as (buffer, offset, end), so a capture held in memory
  * is decoded in place; the common packet (Ethernet or raw IP, one IPv4 / IPv6 header, a complete
