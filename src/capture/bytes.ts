@@ -71,8 +71,6 @@ export class ByteQueue {
   position = 0;
   /** The chunk holding the read position, the position in it, and its length (the hot path reads these). */
   cur: Uint8Array = NO_BYTES;
-  /** A DataView over `cur` (made once a chunk), for the hot path's multi-byte reads. */
-  curView: DataView = new DataView(NO_BYTES.buffer);
   curOff = 0;
   curEnd = 0;
   /** Result of the last successful `view()`: bytes at vbuf[voff ..]. */
@@ -148,7 +146,6 @@ export class ByteQueue {
 
   private setCurrent(chunk: Uint8Array): void {
     this.cur = chunk;
-    this.curView = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     this.curOff = 0;
     this.curEnd = chunk.length;
     this.warmPos = 0;

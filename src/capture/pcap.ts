@@ -14,6 +14,7 @@
  */
 
 import { u16, u32, u32be, u32le, hex32 } from './bytes.js';
+import { dataViewBase, dataViewOf } from '../util/dataview.js';
 import { CaptureError } from './errors.js';
 import type { FormatParser, ReadLimits } from './parser.js';
 import type { CaptureInterface, CapturedPacket } from './record.js';
@@ -110,17 +111,19 @@ export class PcapParser implements FormatParser {
 
   /**
    * The hot path: a record lying whole in b[off, end) is read into `rec` in one call (unitSize
-   * and parseUnit together, the header read through `dv`, a DataView over `b`); returns its size,
+   * and parseUnit together, the header read through the shared DataView); returns its size,
    * or -1 when the general path must take it: the file header not read yet, lengths that may be
    * swapped, a record reaching past `end`, a captured length over the limit. Never throws.
    */
-  wholeRecord(b: Uint8Array, dv: DataView, off: number, end: number, rec: CapturedPacket): number {
-    if (!this.gotHeader || this.lengthOrder !== LengthOrder.Normal || off + PCAP_RECORD_HEADER_LEN > end) return -1;
+  wholeRecord(b: Uint8Array, off: number, end: number, rec: CapturedPacket): number {
+    if (!this.gotHeader || this.lengthOrder !== LengthOrder.Normal || off < 0 || off + PCAP_RECORD_HEADER_LEN > end || end > b.length) return -1;
     const le = this.le;
-    const incl = dv.getUint32(off + 8, le);
+    const dv = dataViewOf(b);
+    const h = dataViewBase() + off;
+    const incl = dv.getUint32(h + 8, le);
     const size = PCAP_RECORD_HEADER_LEN + incl;
     if (off + size > end || incl > this.limits.maxPacketLength) return -1;
-    this.fill(rec, dv.getUint32(off, le), dv.getUint32(off + 4, le), dv.getUint32(off + 12, le), b, off, size, false);
+    this.fill(rec, dv.getUint32(h, le), dv.getUint32(h + 4, le), dv.getUint32(h + 12, le), b, off, size, false);
     return size;
   }
 

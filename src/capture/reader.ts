@@ -103,7 +103,7 @@ export class CaptureReader {
     const pcap = this.pcap;
     if (pcap !== null && this.pendingSize < 0) {
       const q = this.queue;
-      const size = pcap.wholeRecord(q.cur, q.curView, q.curOff, q.curEnd, this.rec);
+      const size = pcap.wholeRecord(q.cur, q.curOff, q.curEnd, this.rec);
       if (size >= 0) {
         q.skip(size);
         this.rec.index = ++this.count;

@@ -11,7 +11,7 @@
  * Transport checksums here cover the bytes the kernel's nf_checksum covers: from the transport
  * header to the end of the IP datagram (`view.ipEnd`), with that length in the pseudo-header.
  */
-import { dataViewBase, dataViewOf } from './dataview.js';
+import { dataViewBase, dataViewOf } from '../util/dataview.js';
 import { PacketView, Proto } from './view.js';
 
 // ------------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@
  * trusted is named in `view.malformed` with a short reason, and decoding of later layers keeps
  * going only where the bytes allow it. The only allocations are the `inner` view, created once per
  * outer view the first time an ICMP error is seen, and the fast path's DataView, one per
- * ArrayBuffer (dataview.ts).
+ * ArrayBuffer (util/dataview.ts).
  *
  * Speed: both entry points take the frame as (buffer, offset, end), so a capture held in memory
  * is decoded in place; the common packet (Ethernet or raw IP, one IPv4 / IPv6 header, a complete
@@ -21,7 +21,7 @@
  * previous decode into the same view left set (see "fast path" below); anything else takes the
  * general path. Both give the same fields (test/packet/decode-fast.test.ts).
  */
-import { dataViewBase, dataViewOf } from './dataview.js';
+import { dataViewBase, dataViewOf } from '../util/dataview.js';
 import {
   EXT_AH,
   EXT_DSTOPTS,

@@ -2,9 +2,10 @@
  * A DataView over the ArrayBuffer behind the last bytes asked for, so that hot paths read 16- and
  * 32-bit big-endian fields in one access each (V8 compiles a DataView read to one bounds check and
  * a load, where reading byte by byte costs a check and a load per byte). The view covers the whole
- * ArrayBuffer, so that the many packets carved out of one buffer (a capture chunk, the replay's
- * datagram blocks) share it: index it with `b.byteOffset + i` for `b[i]`. Holds on to that one
- * buffer until bytes of another are asked for.
+ * ArrayBuffer, so that the many records and packets carved out of one buffer (a capture chunk, the
+ * replay's datagram blocks) share it: `b[i]` is at `dataViewBase() + i` after `dataViewOf(b)`.
+ * Used by the capture reader, the decoder and the checksums. Holds on to that one buffer until
+ * bytes of another are asked for.
  */
 
 let lastBytes: Uint8Array | null = null;
